@@ -1,0 +1,14 @@
+//! Plain types and their validation. Everything past this layer trusts them.
+
+pub mod catalog;
+pub mod formats;
+pub mod idea;
+pub mod json;
+mod language;
+pub mod problems;
+pub mod questions;
+
+pub use catalog::{Beacon, Catalog, Initiative, LocalizedText, Network};
+pub use idea::{Answers, Consent, Contact, IdeaStatus, IdeaText, Location, NewIdea, StoredIdea};
+pub use language::Language;
+pub use problems::{FieldProblem, ProblemCode};

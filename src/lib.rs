@@ -1,0 +1,3 @@
+//! sammen: a co-creation idea-matching API for Aalborg Kommune.
+
+pub mod domain;
