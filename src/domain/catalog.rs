@@ -76,7 +76,10 @@ pub struct Network {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Initiative {
     /// Stable id.
-    #[schema(pattern = "^[a-z0-9][a-z0-9-]{1,62}$", example = "repair-cafe-vejgaard")]
+    #[schema(
+        pattern = "^[a-z0-9][a-z0-9-]{1,62}$",
+        example = "repair-cafe-vejgaard"
+    )]
     pub slug: String,
     /// Slug of the owning network.
     #[schema(pattern = "^[a-z0-9][a-z0-9-]{1,62}$", example = "groenne-agenter")]
@@ -132,10 +135,18 @@ impl Catalog {
     /// Validates a whole catalog document. `stored_networks` are the slugs already in the store,
     /// which initiatives may name besides the file's own networks. Every problem is reported with
     /// its path; nothing is returned unless the whole document is valid.
-    pub fn parse(value: &Value, stored_networks: &HashSet<String>) -> Result<Catalog, Vec<FieldProblem>> {
+    pub fn parse(
+        value: &Value,
+        stored_networks: &HashSet<String>,
+    ) -> Result<Catalog, Vec<FieldProblem>> {
         let problems = Problems::default();
         let mut catalog = Catalog::default();
-        if let Some(root) = ObjectReader::new(value, "", &["networks", "initiatives", "beacons"], &problems) {
+        if let Some(root) = ObjectReader::new(
+            value,
+            "",
+            &["networks", "initiatives", "beacons"],
+            &problems,
+        ) {
             catalog.networks = read_each(&root, "networks", read_network);
             catalog.initiatives = read_each(&root, "initiatives", read_initiative);
             catalog.beacons = read_each(&root, "beacons", read_beacon);
@@ -145,7 +156,10 @@ impl Catalog {
                 if !file_networks.contains(initiative.network.as_str())
                     && !stored_networks.contains(&initiative.network)
                 {
-                    problems.add(format!("initiatives[{i}].network"), ProblemCode::UnknownNetwork);
+                    problems.add(
+                        format!("initiatives[{i}].network"),
+                        ProblemCode::UnknownNetwork,
+                    );
                 }
             }
         }
@@ -224,7 +238,9 @@ fn read_slug(reader: &ObjectReader<'_>, name: &str) -> Option<String> {
     if is_slug(slug) {
         Some(slug.to_owned())
     } else {
-        reader.problems().add(reader.path_of(name), ProblemCode::InvalidSlug);
+        reader
+            .problems()
+            .add(reader.path_of(name), ProblemCode::InvalidSlug);
         None
     }
 }
@@ -240,7 +256,9 @@ fn read_localized(reader: &ObjectReader<'_>, name: &str, max: usize) -> Option<L
         en: read("en"),
     };
     if localized.da.is_none() && localized.en.is_none() {
-        reader.problems().add(reader.path_of(name), ProblemCode::Required);
+        reader
+            .problems()
+            .add(reader.path_of(name), ProblemCode::Required);
         return None;
     }
     Some(localized)

@@ -27,7 +27,11 @@ const PHONE_MAX: usize = 30;
 #[serde(deny_unknown_fields)]
 pub struct Answers {
     /// 1. What problem do I want to solve, or goal to reach?
-    #[schema(min_length = 10, max_length = 5000, example = "Der ligger meget skrald ved stranden i Nibe efter weekenden.")]
+    #[schema(
+        min_length = 10,
+        max_length = 5000,
+        example = "Der ligger meget skrald ved stranden i Nibe efter weekenden."
+    )]
     pub problem: String,
     /// 2. Who can help me?
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -53,7 +57,12 @@ pub struct Answers {
 pub struct Location {
     /// Danish postcode, four digits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(pattern = "^[0-9]{4}$", min_length = 4, max_length = 4, example = "9240")]
+    #[schema(
+        pattern = "^[0-9]{4}$",
+        min_length = 4,
+        max_length = 4,
+        example = "9240"
+    )]
     pub postcode: Option<String>,
     /// Village, town or district.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -75,7 +84,11 @@ pub struct Contact {
     pub email: Option<String>,
     /// Phone number, 8 to 15 digits with optional `+`, spaces, hyphens and parentheses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 30, pattern = "^\\+?[0-9 ()-]{8,29}$", example = "+45 12 34 56 78")]
+    #[schema(
+        max_length = 30,
+        pattern = "^\\+?[0-9 ()-]{8,29}$",
+        example = "+45 12 34 56 78"
+    )]
     pub phone: Option<String>,
 }
 
@@ -135,14 +148,18 @@ pub struct NewIdea {
 }
 
 const TEXT_FIELDS: [&str; 4] = ["title", "answers", "location", "language"];
-const IDEA_FIELDS: [&str; 6] = ["title", "answers", "location", "language", "contact", "consent"];
+const IDEA_FIELDS: [&str; 6] = [
+    "title", "answers", "location", "language", "contact", "consent",
+];
 
 impl IdeaText {
     /// Validates the body of `POST /v1/match`, reporting every problem at once.
     pub fn parse(body: &Value) -> Result<IdeaText, Vec<FieldProblem>> {
         let problems = Problems::default();
         let text = ObjectReader::new(body, "", &TEXT_FIELDS, &problems).and_then(|r| read_text(&r));
-        problems.into_result(text).map(|t| t.expect("no problems means a text"))
+        problems
+            .into_result(text)
+            .map(|t| t.expect("no problems means a text"))
     }
 }
 
@@ -151,19 +168,27 @@ impl NewIdea {
     pub fn parse(body: &Value) -> Result<NewIdea, Vec<FieldProblem>> {
         let problems = Problems::default();
         let idea = ObjectReader::new(body, "", &IDEA_FIELDS, &problems).and_then(|r| read_idea(&r));
-        problems.into_result(idea).map(|i| i.expect("no problems means an idea"))
+        problems
+            .into_result(idea)
+            .map(|i| i.expect("no problems means an idea"))
     }
 }
 
 fn read_text(r: &ObjectReader<'_>) -> Option<IdeaText> {
     let problems = r.problems();
-    let title = r.string("title", true).and_then(|s| {
-        check_text(problems, "title", s, TITLE_LIMITS.0, TITLE_LIMITS.1, false)
-    });
+    let title = r
+        .string("title", true)
+        .and_then(|s| check_text(problems, "title", s, TITLE_LIMITS.0, TITLE_LIMITS.1, false));
     let answers = r
         .object(
             "answers",
-            &["problem", "helpers", "motivation", "existing_initiatives", "new_alliances"],
+            &[
+                "problem",
+                "helpers",
+                "motivation",
+                "existing_initiatives",
+                "new_alliances",
+            ],
             true,
         )
         .and_then(|a| read_answers(&a));
@@ -174,7 +199,8 @@ fn read_text(r: &ObjectReader<'_>) -> Option<IdeaText> {
     let language = r
         .string("language", false)
         .map(|code| {
-            Language::from_code(code).ok_or_else(|| problems.add("language", ProblemCode::InvalidValue))
+            Language::from_code(code)
+                .ok_or_else(|| problems.add("language", ProblemCode::InvalidValue))
         })
         .transpose();
     Some(IdeaText {
@@ -185,7 +211,12 @@ fn read_text(r: &ObjectReader<'_>) -> Option<IdeaText> {
     })
 }
 
-fn optional_text(r: &ObjectReader<'_>, name: &str, max: usize, multiline: bool) -> Result<Option<String>, ()> {
+fn optional_text(
+    r: &ObjectReader<'_>,
+    name: &str,
+    max: usize,
+    multiline: bool,
+) -> Result<Option<String>, ()> {
     match r.string(name, false) {
         None => Ok(None),
         Some(raw) if raw.trim().is_empty() => Ok(None),
@@ -197,7 +228,14 @@ fn optional_text(r: &ObjectReader<'_>, name: &str, max: usize, multiline: bool) 
 
 fn read_answers(r: &ObjectReader<'_>) -> Option<Answers> {
     let problem = r.string("problem", true).and_then(|s| {
-        check_text(r.problems(), &r.path_of("problem"), s, PROBLEM_LIMITS.0, PROBLEM_LIMITS.1, true)
+        check_text(
+            r.problems(),
+            &r.path_of("problem"),
+            s,
+            PROBLEM_LIMITS.0,
+            PROBLEM_LIMITS.1,
+            true,
+        )
     });
     let helpers = optional_text(r, "helpers", ANSWER_MAX, true);
     let motivation = optional_text(r, "motivation", ANSWER_MAX, true);
@@ -212,11 +250,17 @@ fn read_answers(r: &ObjectReader<'_>) -> Option<Answers> {
     })
 }
 
-fn formatted(r: &ObjectReader<'_>, name: &str, max: usize, valid: fn(&str) -> bool) -> Result<Option<String>, ()> {
+fn formatted(
+    r: &ObjectReader<'_>,
+    name: &str,
+    max: usize,
+    valid: fn(&str) -> bool,
+) -> Result<Option<String>, ()> {
     let value = optional_text(r, name, max, false)?;
     match value {
         Some(v) if !valid(&v) => {
-            r.problems().add(r.path_of(name), ProblemCode::InvalidFormat);
+            r.problems()
+                .add(r.path_of(name), ProblemCode::InvalidFormat);
             Err(())
         }
         other => Ok(other),
@@ -247,7 +291,11 @@ fn read_idea(r: &ObjectReader<'_>) -> Option<NewIdea> {
     let problems = r.problems();
     let text = read_text(r);
     let consent = r
-        .object("consent", &["contact", "share_contact_with_partners", "publish"], false)
+        .object(
+            "consent",
+            &["contact", "share_contact_with_partners", "publish"],
+            false,
+        )
         .map(|c| Consent {
             contact: c.boolean("contact").unwrap_or(false),
             share_contact_with_partners: c.boolean("share_contact_with_partners").unwrap_or(false),
@@ -263,7 +311,10 @@ fn read_idea(r: &ObjectReader<'_>) -> Option<NewIdea> {
         problems.add("contact", ProblemCode::ConsentRequired);
     }
     if consent.share_contact_with_partners && !consent.contact {
-        problems.add("consent.share_contact_with_partners", ProblemCode::ConsentRequired);
+        problems.add(
+            "consent.share_contact_with_partners",
+            ProblemCode::ConsentRequired,
+        );
     }
     let text = text?;
     Some(NewIdea {
@@ -345,7 +396,10 @@ mod tests {
         .unwrap();
         assert_eq!(idea.title, "Ren strand");
         assert_eq!(idea.answers.helpers, None);
-        assert_eq!(idea.contact.unwrap().email.as_deref(), Some("anna@example.dk"));
+        assert_eq!(
+            idea.contact.unwrap().email.as_deref(),
+            Some("anna@example.dk")
+        );
         assert!(!idea.consent.publish);
     }
 
@@ -381,7 +435,10 @@ mod tests {
                 "contact": {"email": "anna@example.dk"},
                 "consent": {"share_contact_with_partners": true}
             })),
-            ["contact consent_required", "consent.share_contact_with_partners consent_required"]
+            [
+                "contact consent_required",
+                "consent.share_contact_with_partners consent_required"
+            ]
         );
     }
 }

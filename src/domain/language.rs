@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A language the service knows: Danish or English.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     /// Danish (the default).
@@ -66,7 +68,10 @@ mod tests {
         assert_eq!(Language::negotiate(None), Language::Da);
         assert_eq!(Language::negotiate(Some("en")), Language::En);
         assert_eq!(Language::negotiate(Some("en-GB,en;q=0.9")), Language::En);
-        assert_eq!(Language::negotiate(Some("de, en;q=0.5, da;q=0.8")), Language::Da);
+        assert_eq!(
+            Language::negotiate(Some("de, en;q=0.5, da;q=0.8")),
+            Language::Da
+        );
         assert_eq!(Language::negotiate(Some("fr")), Language::Da);
         assert_eq!(Language::negotiate(Some("en;q=0")), Language::Da);
         assert_eq!(Language::negotiate(Some(";;,,q=")), Language::Da);

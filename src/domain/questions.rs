@@ -83,7 +83,11 @@ pub fn questions() -> Vec<Question> {
                 help: text(help_da, help_en),
                 required,
                 min_length: if required { PROBLEM_LIMITS.0 } else { 0 },
-                max_length: if required { PROBLEM_LIMITS.1 } else { ANSWER_MAX },
+                max_length: if required {
+                    PROBLEM_LIMITS.1
+                } else {
+                    ANSWER_MAX
+                },
             }
         })
         .collect()

@@ -1,0 +1,163 @@
+//! The command line: `serve` (the default), `migrate`, `openapi` and `catalog`.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::domain::{Catalog, Language};
+use crate::startup::Application;
+use crate::store::{self, ImportMode};
+use crate::telemetry;
+
+/// sammen: co-creation idea matching for Aalborg Kommune.
+///
+/// Settings come from SAMMEN_* environment variables; see the README.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the API (the default).
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Import or export the catalog of networks, initiatives and beacons.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum CatalogCommand {
+    /// Validate a catalog file and write it in one transaction (upsert by slug).
+    Import {
+        /// The catalog JSON file.
+        file: PathBuf,
+        /// Make the catalog exactly the file: remove what it does not hold.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Print the catalog as JSON.
+    Export,
+}
+
+/// Exit code for a bad setting.
+const EXIT_CONFIG: u8 = 2;
+
+/// Runs the command line and returns the process's exit code.
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        println!("{}", crate::openapi_json());
+        return ExitCode::SUCCESS;
+    }
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("sammen: {error}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    telemetry::init(&config.log_filter, config.log_format);
+    let outcome = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&config).await,
+        Command::Migrate => migrate(&config).await,
+        Command::Catalog(CatalogCommand::Import { file, replace }) => {
+            import(&config, &file, replace).await
+        }
+        Command::Catalog(CatalogCommand::Export) => export(&config).await,
+        Command::Openapi => unreachable!("handled before configuration"),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("sammen: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: &Config) -> Result<(), String> {
+    let app = Application::build(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(bind = %config.bind, port = app.port(), "sammen is listening; docs at /docs/");
+    app.run_until_stopped().await.map_err(|e| e.to_string())
+}
+
+async fn open(config: &Config) -> Result<std::sync::Arc<dyn store::Store>, String> {
+    let store = store::connect(&config.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    store.migrate().await.map_err(|e| e.to_string())?;
+    Ok(store)
+}
+
+async fn migrate(config: &Config) -> Result<(), String> {
+    open(config).await?;
+    eprintln!("migrations applied");
+    Ok(())
+}
+
+async fn import(config: &Config, file: &PathBuf, replace: bool) -> Result<(), String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
+    let store = open(config).await?;
+    let stored: HashSet<String> = if replace {
+        HashSet::new()
+    } else {
+        store.network_slugs().await.map_err(|e| e.to_string())?
+    };
+    let catalog = Catalog::parse(&value, &stored).map_err(|problems| {
+        let lines: Vec<String> = problems
+            .iter()
+            .map(|p| {
+                format!(
+                    "  {}: {} ({})",
+                    p.field,
+                    p.code.message(Language::En),
+                    p.code.as_str()
+                )
+            })
+            .collect();
+        format!(
+            "{}: {} problem(s), nothing was written:\n{}",
+            file.display(),
+            problems.len(),
+            lines.join("\n")
+        )
+    })?;
+    let mode = if replace {
+        ImportMode::Replace
+    } else {
+        ImportMode::Upsert
+    };
+    let summary = store
+        .import_catalog(&catalog, mode)
+        .await
+        .map_err(|e| e.to_string())?;
+    eprintln!(
+        "imported {} networks, {} initiatives, {} beacons; removed {}",
+        summary.networks, summary.initiatives, summary.beacons, summary.removed
+    );
+    Ok(())
+}
+
+async fn export(config: &Config) -> Result<(), String> {
+    let store = open(config).await?;
+    let catalog = store.export_catalog().await.map_err(|e| e.to_string())?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&catalog).expect("a catalog serializes")
+    );
+    Ok(())
+}

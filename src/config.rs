@@ -1,0 +1,222 @@
+//! Settings from `SAMMEN_*` environment variables, validated once at start-up.
+
+use std::net::SocketAddr;
+
+/// Which catalog to load into an empty database at start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seed {
+    /// The built-in Aalborg catalog.
+    Aalborg,
+    /// Nothing.
+    None,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// All settings of the service.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `SAMMEN_DATABASE_URL`: `sqlite://...` or `postgres://...`.
+    pub database_url: String,
+    /// `SAMMEN_BIND`: the address to listen on.
+    pub bind: SocketAddr,
+    /// `SAMMEN_SEED`.
+    pub seed: Seed,
+    /// `SAMMEN_CORS_ORIGINS`: origins allowed to call from a browser.
+    pub cors_origins: Vec<String>,
+    /// `SAMMEN_LOG`: a tracing filter such as `info` or `sammen=debug,info`.
+    pub log_filter: String,
+    /// `SAMMEN_LOG_FORMAT`.
+    pub log_format: LogFormat,
+}
+
+/// A setting that cannot be used; start-up stops with this one line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    /// The variable at fault.
+    pub var: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+fn invalid(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        message: message.into(),
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| match std::env::var(name) {
+            Ok(value) => Ok(Some(value)),
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Err(std::env::VarError::NotUnicode(_)) => Err(invalid(name, "is not valid UTF-8")),
+        })
+    }
+
+    /// Reads settings through `lookup`, which returns `None` for an unset variable.
+    pub fn from_lookup(
+        lookup: impl Fn(&'static str) -> Result<Option<String>, ConfigError>,
+    ) -> Result<Config, ConfigError> {
+        let get = |name: &'static str| -> Result<Option<String>, ConfigError> {
+            Ok(lookup(name)?.filter(|v| !v.trim().is_empty()))
+        };
+
+        let database_url =
+            get("SAMMEN_DATABASE_URL")?.unwrap_or_else(|| "sqlite://sammen.db".to_owned());
+        if !["sqlite:", "postgres://", "postgresql://"]
+            .iter()
+            .any(|prefix| database_url.starts_with(prefix))
+        {
+            return Err(invalid(
+                "SAMMEN_DATABASE_URL",
+                "must start with sqlite: or postgres:// (e.g. sqlite://sammen.db)",
+            ));
+        }
+
+        let bind_text = get("SAMMEN_BIND")?.unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let bind = bind_text.parse().map_err(|_| {
+            invalid(
+                "SAMMEN_BIND",
+                format!("{bind_text:?} is not an address such as 127.0.0.1:8080 or [::]:8080"),
+            )
+        })?;
+
+        let seed = match get("SAMMEN_SEED")?.as_deref() {
+            None | Some("aalborg") => Seed::Aalborg,
+            Some("none") => Seed::None,
+            Some(other) => {
+                return Err(invalid(
+                    "SAMMEN_SEED",
+                    format!("{other:?} is not one of: aalborg, none"),
+                ));
+            }
+        };
+
+        let cors_origins = get("SAMMEN_CORS_ORIGINS")?
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|o| !o.is_empty())
+                    .map(|origin| {
+                        if is_origin(origin) {
+                            Ok(origin.trim_end_matches('/').to_owned())
+                        } else {
+                            Err(invalid(
+                                "SAMMEN_CORS_ORIGINS",
+                                format!(
+                                    "{origin:?} is not an origin such as https://www.aalborg.dk"
+                                ),
+                            ))
+                        }
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+
+        let log_filter = get("SAMMEN_LOG")?.unwrap_or_else(|| "info".to_owned());
+        tracing_subscriber::EnvFilter::try_new(&log_filter).map_err(|e| {
+            invalid(
+                "SAMMEN_LOG",
+                format!("{log_filter:?} is not a log filter: {e}"),
+            )
+        })?;
+
+        let log_format = match get("SAMMEN_LOG_FORMAT")?.as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(invalid(
+                    "SAMMEN_LOG_FORMAT",
+                    format!("{other:?} is not one of: text, json"),
+                ));
+            }
+        };
+
+        Ok(Config {
+            database_url,
+            bind,
+            seed,
+            cors_origins,
+            log_filter,
+            log_format,
+        })
+    }
+}
+
+/// `scheme://host[:port]`, nothing after.
+fn is_origin(origin: &str) -> bool {
+    let origin = origin.trim_end_matches('/');
+    let Some(rest) = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&'static str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<&str, String> = vars.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        Config::from_lookup(|name| Ok(vars.get(name).cloned()))
+    }
+
+    #[test]
+    fn defaults_serve_sqlite_on_localhost_with_the_aalborg_catalog() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.database_url, "sqlite://sammen.db");
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.seed, Seed::Aalborg);
+        assert!(c.cors_origins.is_empty());
+        assert_eq!(c.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn each_bad_setting_is_named_in_the_error() {
+        for (var, value) in [
+            ("SAMMEN_DATABASE_URL", "mysql://x"),
+            ("SAMMEN_BIND", "localhost"),
+            ("SAMMEN_SEED", "copenhagen"),
+            ("SAMMEN_CORS_ORIGINS", "https://ok.dk, not an origin"),
+            ("SAMMEN_LOG", "sammen=loud"),
+            ("SAMMEN_LOG_FORMAT", "xml"),
+        ] {
+            let error = config(&[(var, value)]).unwrap_err();
+            assert_eq!(error.var, var);
+            assert!(error.to_string().starts_with(var));
+        }
+    }
+
+    #[test]
+    fn cors_origins_are_a_comma_separated_list() {
+        let c = config(&[(
+            "SAMMEN_CORS_ORIGINS",
+            "https://www.aalborg.dk/, http://localhost:3000",
+        )])
+        .unwrap();
+        assert_eq!(
+            c.cors_origins,
+            ["https://www.aalborg.dk", "http://localhost:3000"]
+        );
+    }
+}

@@ -1,0 +1,310 @@
+//! One error type for every handler, rendered as `application/problem+json` (RFC 9457) in the
+//! language the request asked for.
+
+use std::fmt;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::{FieldProblem, Language};
+use crate::store::StoreError;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Why a request failed.
+#[derive(thiserror::Error)]
+pub enum ApiError {
+    /// The body was understood as JSON but breaks the schema or the rules.
+    #[error("invalid request body")]
+    InvalidBody(Vec<FieldProblem>),
+    /// Query or path parameters break the rules.
+    #[error("invalid request parameters")]
+    InvalidParameters(Vec<FieldProblem>),
+    /// The body is not JSON.
+    #[error("malformed JSON")]
+    MalformedJson,
+    /// The body is not `application/json`.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// The body exceeds the limit.
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// Nothing here, or nothing the caller may see.
+    #[error("not found")]
+    NotFound,
+    /// The path exists, the method does not; carries the `Allow` header value.
+    #[error("method not allowed")]
+    MethodNotAllowed(String),
+    /// The `Idempotency-Key` header is malformed.
+    #[error("invalid idempotency key")]
+    InvalidIdempotencyKey,
+    /// The `Idempotency-Key` was used before with another body.
+    #[error("idempotency key reused with another body")]
+    IdempotencyKeyReused,
+    /// A request with the same `Idempotency-Key` is being processed.
+    #[error("idempotency key in use")]
+    IdempotencyKeyInUse,
+    /// The store failed.
+    #[error("store error")]
+    Store(#[from] StoreError),
+}
+
+impl fmt::Debug for ApiError {
+    /// The message and its cause chain; never a value, so that logs hold no personal data.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self}")?;
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:sammen:problem:validation",
+    "title": "Ugyldige data",
+    "status": 422,
+    "detail": "Et eller flere felter er ugyldige.",
+    "errors": [{"field": "answers.problem", "code": "too_short", "message": "Skal være mindst 10 tegn."}]
+}))]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A short summary of the kind.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong here.
+    pub detail: String,
+    /// One entry per invalid field, all at once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+}
+
+/// One invalid field.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemField {
+    /// Path of the field: `answers.problem`, `initiatives[3].network`, `limit`.
+    pub field: String,
+    /// Stable code: `required`, `too_short`, `too_long`, `unknown_field`, `wrong_type`, ...
+    pub code: String,
+    /// The problem in the language of the request.
+    pub message: String,
+}
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidBody(_) | ApiError::IdempotencyKeyReused => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::InvalidParameters(_)
+            | ApiError::MalformedJson
+            | ApiError::InvalidIdempotencyKey => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::IdempotencyKeyInUse => StatusCode::CONFLICT,
+            ApiError::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Stable name, title and detail of the problem in `language`.
+    fn describe(&self, language: Language) -> (&'static str, &'static str, &'static str) {
+        let da = language == Language::Da;
+        let pick = |d: &'static str, e: &'static str| if da { d } else { e };
+        match self {
+            ApiError::InvalidBody(_) => (
+                "validation",
+                pick("Ugyldige data", "Invalid data"),
+                pick(
+                    "Et eller flere felter er ugyldige.",
+                    "One or more fields are invalid.",
+                ),
+            ),
+            ApiError::InvalidParameters(_) => (
+                "invalid-parameters",
+                pick("Ugyldige parametre", "Invalid parameters"),
+                pick(
+                    "Et eller flere parametre er ugyldige.",
+                    "One or more parameters are invalid.",
+                ),
+            ),
+            ApiError::MalformedJson => (
+                "malformed-json",
+                pick("Ugyldig JSON", "Malformed JSON"),
+                pick(
+                    "Indholdet kunne ikke læses som JSON.",
+                    "The body could not be read as JSON.",
+                ),
+            ),
+            ApiError::UnsupportedMediaType => (
+                "unsupported-media-type",
+                pick("Forkert medietype", "Unsupported media type"),
+                pick(
+                    "Send indholdet som application/json.",
+                    "Send the body as application/json.",
+                ),
+            ),
+            ApiError::PayloadTooLarge => (
+                "payload-too-large",
+                pick("For stort indhold", "Payload too large"),
+                pick(
+                    "Indholdet må højst fylde 64 KiB.",
+                    "The body may be at most 64 KiB.",
+                ),
+            ),
+            ApiError::NotFound => (
+                "not-found",
+                pick("Ikke fundet", "Not found"),
+                pick("Ressourcen findes ikke.", "The resource does not exist."),
+            ),
+            ApiError::MethodNotAllowed(_) => (
+                "method-not-allowed",
+                pick("Metoden er ikke tilladt", "Method not allowed"),
+                pick(
+                    "Se Allow-headeren for de tilladte metoder.",
+                    "See the Allow header for the allowed methods.",
+                ),
+            ),
+            ApiError::InvalidIdempotencyKey => (
+                "invalid-idempotency-key",
+                pick("Ugyldig Idempotency-Key", "Invalid Idempotency-Key"),
+                pick(
+                    "Idempotency-Key skal være 1-255 synlige ASCII-tegn.",
+                    "Idempotency-Key must be 1-255 visible ASCII characters.",
+                ),
+            ),
+            ApiError::IdempotencyKeyReused => (
+                "idempotency-key-reused",
+                pick("Idempotency-Key er brugt", "Idempotency-Key already used"),
+                pick(
+                    "Nøglen blev brugt til en anden forespørgsel inden for 24 timer.",
+                    "The key was used for a different request within 24 hours.",
+                ),
+            ),
+            ApiError::IdempotencyKeyInUse => (
+                "idempotency-key-in-use",
+                pick(
+                    "Forespørgslen behandles allerede",
+                    "Request already in progress",
+                ),
+                pick(
+                    "En forespørgsel med samme Idempotency-Key behandles; prøv igen om lidt.",
+                    "A request with the same Idempotency-Key is being processed; retry shortly.",
+                ),
+            ),
+            ApiError::Store(StoreError::Unavailable(_)) => (
+                "unavailable",
+                pick(
+                    "Tjenesten er midlertidigt utilgængelig",
+                    "Service temporarily unavailable",
+                ),
+                pick(
+                    "Databasen svarer ikke; prøv igen om lidt.",
+                    "The database is not answering; retry shortly.",
+                ),
+            ),
+            ApiError::Store(_) => (
+                "internal",
+                pick("Intern fejl", "Internal error"),
+                pick(
+                    "Noget gik galt hos os. Fejlen er logget.",
+                    "Something went wrong on our side. It has been logged.",
+                ),
+            ),
+        }
+    }
+
+    /// The problem document in `language`.
+    pub fn problem(&self, language: Language) -> Problem {
+        let (name, title, detail) = self.describe(language);
+        let fields = match self {
+            ApiError::InvalidBody(problems) | ApiError::InvalidParameters(problems) => {
+                problems.as_slice()
+            }
+            _ => &[],
+        };
+        Problem {
+            kind: format!("urn:sammen:problem:{name}"),
+            title: title.to_owned(),
+            status: self.status().as_u16(),
+            detail: detail.to_owned(),
+            errors: fields
+                .iter()
+                .map(|p| ProblemField {
+                    field: p.field.clone(),
+                    code: p.code.as_str().to_owned(),
+                    message: p.code.message(language),
+                })
+                .collect(),
+        }
+    }
+
+    /// The whole response in `language`.
+    pub fn render(&self, language: Language) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status());
+        response
+            .content_type(PROBLEM_JSON)
+            .insert_header((header::CONTENT_LANGUAGE, language.code()));
+        if let ApiError::MethodNotAllowed(allow) = self {
+            response.insert_header((header::ALLOW, allow.as_str()));
+        }
+        if let ApiError::Store(StoreError::Unavailable(_)) = self {
+            response.insert_header((header::RETRY_AFTER, "2"));
+        }
+        response.json(self.problem(language))
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.status().is_server_error() {
+            tracing::error!(error = ?self, "request failed");
+        }
+        self.render(Language::Da)
+    }
+}
+
+/// Middleware: renders problems again in the language of `Accept-Language` (Danish otherwise).
+pub async fn localize_problems(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let language = Language::negotiate(
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let response = next.call(req).await?.map_into_boxed_body();
+    if language == Language::Da {
+        return Ok(response);
+    }
+    let english = response
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<ApiError>())
+        .map(|e| e.render(language));
+    Ok(match english {
+        Some(rendered) => response.into_response(rendered),
+        None => response,
+    })
+}

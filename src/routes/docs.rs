@@ -1,0 +1,193 @@
+//! The OpenAPI document, the offline docs page, and answers for paths and methods that do not
+//! exist.
+
+use actix_web::http::Method;
+use actix_web::{App, HttpRequest, HttpResponse, web};
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, Ref, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+
+use crate::error::{ApiError, PROBLEM_JSON};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "sammen",
+        description = "Co-creation idea matching for Aalborg Kommune (\"Vi udvikler os sammen\"). \
+            Citizens submit ideas by answering five questions; sammen stores them and routes them to \
+            the partner network that should take them.\n\n\
+            Every error is `application/problem+json` (RFC 9457) with per-field `errors`; messages \
+            are Danish by default and English with `Accept-Language: en`. Lists answer \
+            `{\"items\": [...], \"next_cursor\": ...}`; pass `next_cursor` as `cursor` for the next page.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    tags(
+        (name = "ideas", description = "Citizens' ideas."),
+        (name = "questions", description = "The five questions of the form."),
+        (name = "networks", description = "Partner networks that take ideas."),
+        (name = "initiatives", description = "Existing initiatives a citizen can join."),
+        (name = "beacons", description = "The municipality's strategic goals (pejlemærker)."),
+        (name = "health", description = "Liveness and readiness."),
+    ),
+    components(schemas(crate::error::Problem))
+)]
+struct ApiDoc;
+
+/// The OpenAPI document, collected from the registered handlers.
+pub fn openapi() -> OpenApiDoc {
+    let (_, mut api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(super::configure)
+        .split_for_parts();
+    CommonResponses.modify(&mut api);
+    api
+}
+
+/// Adds the error responses every operation of a kind can give, so that each handler lists
+/// only its own.
+struct CommonResponses;
+
+impl Modify for CommonResponses {
+    fn modify(&self, api: &mut OpenApiDoc) {
+        api.components
+            .get_or_insert_with(Default::default)
+            .security_schemes
+            .insert(
+                "citizen_token".into(),
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .description(Some(
+                            "The `citizen_token` returned when the idea was submitted.",
+                        ))
+                        .build(),
+                )
+                .into(),
+            );
+        for (path, item) in api.paths.paths.iter_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                add_errors(path, operation);
+            }
+        }
+    }
+}
+
+fn add_errors(path: &str, operation: &mut Operation) {
+    let mut errors: Vec<(&str, &str)> = vec![("500", "Internal error; the cause is logged.")];
+    if path.starts_with("/v1/") {
+        errors.push(("400", "Invalid query parameters, header or JSON."));
+        errors.push(("503", "The database is unavailable; retry."));
+    }
+    if path.contains('{') {
+        errors.push(("404", "Not found, or not yours to see."));
+    }
+    if operation.request_body.is_some() {
+        errors.push(("413", "The body exceeds 64 KiB."));
+        errors.push(("415", "The body is not application/json."));
+        errors.push((
+            "422",
+            "The body breaks the schema or the rules; every problem is listed.",
+        ));
+    }
+    for (status, description) in errors {
+        operation
+            .responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| {
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        PROBLEM_JSON,
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .build(),
+                    )
+                    .build()
+                    .into()
+            });
+    }
+}
+
+/// The documented paths with their methods, to tell 404 from 405.
+pub struct RouteTable(Vec<(Vec<String>, Vec<Method>)>);
+
+impl RouteTable {
+    /// The routes of an OpenAPI document.
+    pub fn from_openapi(api: &OpenApiDoc) -> Self {
+        let routes = api
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path.split('/').map(str::to_owned).collect();
+                let methods = [
+                    (Method::GET, item.get.is_some()),
+                    (Method::POST, item.post.is_some()),
+                    (Method::PUT, item.put.is_some()),
+                    (Method::PATCH, item.patch.is_some()),
+                    (Method::DELETE, item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(method, present)| present.then_some(method))
+                .collect();
+                (segments, methods)
+            })
+            .collect();
+        Self(routes)
+    }
+
+    /// The methods a path allows, when it is a known path.
+    fn allowed(&self, path: &str) -> Option<&[Method]> {
+        let segments: Vec<&str> = path.split('/').collect();
+        self.0.iter().find_map(|(template, methods)| {
+            let matches = template.len() == segments.len()
+                && template
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| t == s || (t.starts_with('{') && !s.is_empty()));
+            matches.then_some(methods.as_slice())
+        })
+    }
+}
+
+/// Answers every request no route took: 405 with `Allow` on a known path, else 404.
+pub async fn fallback(
+    req: HttpRequest,
+    routes: web::Data<RouteTable>,
+) -> Result<HttpResponse, ApiError> {
+    Err(match routes.allowed(req.path()) {
+        Some(methods) => ApiError::MethodNotAllowed(
+            methods
+                .iter()
+                .map(Method::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        None => ApiError::NotFound,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_paths_allow_their_methods_and_unknown_paths_none() {
+        let table = RouteTable::from_openapi(&openapi());
+        assert_eq!(table.allowed("/v1/ideas"), Some(&[Method::POST][..]));
+        assert_eq!(table.allowed("/v1/networks/x"), Some(&[Method::GET][..]));
+        assert_eq!(table.allowed("/v1/networks/"), None);
+        assert_eq!(table.allowed("/v1/nothing"), None);
+    }
+}

@@ -1,0 +1,79 @@
+//! Existing initiatives a citizen can join.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use utoipa::IntoParams;
+
+use super::{AppState, Page, QueryParams, encode_cursor};
+use crate::domain::Initiative;
+use crate::error::ApiError;
+
+const CURSOR_KIND: &str = "initiatives";
+
+/// Filters and paging of the initiative list.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InitiativeQuery {
+    /// Only the initiatives of this network.
+    #[param(max_length = 63, example = "groenne-agenter")]
+    pub network: Option<String>,
+    /// Page size.
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(max_length = 200)]
+    pub cursor: Option<String>,
+}
+
+/// Initiatives ordered by slug, a page at a time.
+#[utoipa::path(
+    tag = "initiatives",
+    params(InitiativeQuery),
+    responses((status = 200, description = "A page of initiatives.", body = Page<Initiative>))
+)]
+#[get("/initiatives")]
+pub async fn list_initiatives(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = QueryParams::read(&req, &["network", "limit", "cursor"]);
+    let network = query.text("network");
+    let limit = query.limit();
+    let after = query.cursor(CURSOR_KIND);
+    query.finish()?;
+
+    // One more than asked tells whether another page exists.
+    let mut items = state
+        .store
+        .list_initiatives(network.as_deref(), after.as_deref(), limit + 1)
+        .await?;
+    let next_cursor = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items
+            .last()
+            .map(|last| encode_cursor(CURSOR_KIND, &last.slug))
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+}
+
+/// One initiative.
+#[utoipa::path(
+    tag = "initiatives",
+    params(("slug" = String, Path, description = "The initiative's slug.", max_length = 63, example = "repair-cafe-vejgaard")),
+    responses((status = 200, description = "The initiative.", body = Initiative))
+)]
+#[get("/initiatives/{slug}")]
+pub async fn get_initiative(
+    req: HttpRequest,
+    slug: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    QueryParams::read(&req, &[]).finish()?;
+    let initiative = state
+        .store
+        .get_initiative(&slug)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().json(initiative))
+}

@@ -1,0 +1,212 @@
+//! HTTP handlers, one file per resource. Handlers are thin: parse, call, map.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::{HttpRequest, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::domain::problems::{ProblemCode, Problems};
+use crate::error::ApiError;
+use crate::store::Store;
+
+pub mod beacons;
+pub mod docs;
+pub mod health;
+pub mod ideas;
+pub mod initiatives;
+pub mod networks;
+pub mod questions;
+
+/// The largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The default and largest page sizes.
+pub const DEFAULT_LIMIT: u32 = 20;
+/// The largest page size.
+pub const MAX_LIMIT: u32 = 100;
+
+/// What every handler shares.
+pub struct AppState {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// Hashes of the `Idempotency-Key`s whose requests this process is handling right now.
+    pub idempotency_in_flight: Mutex<HashSet<Vec<u8>>>,
+}
+
+impl AppState {
+    /// State around a store.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            idempotency_in_flight: Mutex::new(HashSet::new()),
+        }
+    }
+}
+
+/// Every list in the API: a page of items and where the next page starts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// Pass as `cursor` to read the next page; null when this is the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// A list that always fits on one page.
+    pub fn whole(items: Vec<T>) -> Self {
+        Page {
+            items,
+            next_cursor: None,
+        }
+    }
+}
+
+/// Registers every documented route.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(
+            utoipa_actix_web::scope("/v1")
+                .service(questions::list_questions)
+                .service(networks::list_networks)
+                .service(networks::get_network)
+                .service(initiatives::list_initiatives)
+                .service(initiatives::get_initiative)
+                .service(beacons::list_beacons)
+                .service(ideas::create_idea)
+                .service(ideas::get_idea),
+        );
+}
+
+/// Extractor settings that turn actix's plain-text errors into problems.
+pub fn extractor_configs(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::JsonConfig::default()
+            .limit(MAX_BODY_BYTES)
+            .error_handler(|error, _req| json_error(error).into()),
+    )
+    .app_data(
+        web::PathConfig::default().error_handler(|_: PathError, _req| ApiError::NotFound.into()),
+    )
+    .app_data(
+        web::QueryConfig::default().error_handler(|_: QueryPayloadError, _req| {
+            ApiError::InvalidParameters(vec![crate::domain::FieldProblem {
+                field: "query".into(),
+                code: ProblemCode::InvalidFormat,
+            }])
+            .into()
+        }),
+    );
+}
+
+fn json_error(error: JsonPayloadError) -> ApiError {
+    match error {
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::PayloadTooLarge
+        }
+        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
+        _ => ApiError::MalformedJson,
+    }
+}
+
+/// Query parameters read strictly: unknown names are refused, every problem is reported.
+pub struct QueryParams {
+    params: HashMap<String, String>,
+    problems: Problems,
+}
+
+impl QueryParams {
+    /// Reads the query string of `req`, which may hold only `allowed` names.
+    pub fn read(req: &HttpRequest, allowed: &[&str]) -> Self {
+        let problems = Problems::default();
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
+            .unwrap_or_else(|_| {
+                problems.add("query", ProblemCode::InvalidFormat);
+                Vec::new()
+            });
+        let mut params = HashMap::new();
+        for (name, value) in pairs {
+            if !allowed.contains(&name.as_str()) {
+                problems.add(name, ProblemCode::UnknownField);
+            } else if params.insert(name.clone(), value).is_some() {
+                problems.add(name, ProblemCode::Duplicate);
+            }
+        }
+        Self { params, problems }
+    }
+
+    /// An optional text parameter.
+    pub fn text(&self, name: &str) -> Option<String> {
+        self.params.get(name).cloned()
+    }
+
+    /// `limit`: 1 to 100, 20 when absent.
+    pub fn limit(&self) -> u32 {
+        let Some(raw) = self.params.get("limit") else {
+            return DEFAULT_LIMIT;
+        };
+        match raw.parse::<u32>() {
+            Ok(limit) if (1..=MAX_LIMIT).contains(&limit) => limit,
+            _ => {
+                self.problems
+                    .add("limit", ProblemCode::OutOfRange(1, i64::from(MAX_LIMIT)));
+                DEFAULT_LIMIT
+            }
+        }
+    }
+
+    /// `cursor`, decoded to the key it carries for `kind`.
+    pub fn cursor(&self, kind: &str) -> Option<String> {
+        let raw = self.params.get("cursor")?;
+        let key = decode_cursor(kind, raw);
+        if key.is_none() {
+            self.problems.add("cursor", ProblemCode::InvalidCursor);
+        }
+        key
+    }
+
+    /// Ends reading: every problem found, or nothing.
+    pub fn finish(self) -> Result<(), ApiError> {
+        self.problems
+            .into_result(())
+            .map_err(ApiError::InvalidParameters)
+    }
+}
+
+/// An opaque cursor: the kind of list and the last key seen, base64url-encoded.
+pub fn encode_cursor(kind: &str, key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{kind}:{key}"))
+}
+
+fn decode_cursor(kind: &str, raw: &str) -> Option<String> {
+    let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let key = text.strip_prefix(kind)?.strip_prefix(':')?;
+    (!key.is_empty()).then(|| key.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_other_kinds() {
+        let cursor = encode_cursor("initiatives", "repair-cafe");
+        assert_eq!(
+            decode_cursor("initiatives", &cursor).as_deref(),
+            Some("repair-cafe")
+        );
+        assert_eq!(decode_cursor("ideas", &cursor), None);
+        assert_eq!(decode_cursor("initiatives", "!!!"), None);
+        assert_eq!(
+            decode_cursor("initiatives", &encode_cursor("initiatives", "")),
+            None
+        );
+    }
+}

@@ -1,0 +1,135 @@
+//! Builds the running service from a configuration; used by `main` and by the tests.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::header::{self, HeaderName};
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::{Config, Seed};
+use crate::domain::Catalog;
+use crate::error::localize_problems;
+use crate::routes::docs::{RouteTable, fallback, openapi};
+use crate::routes::{self, AppState};
+use crate::store::{self, ImportMode, Store, StoreError};
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The database could not be opened, migrated or seeded.
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    /// The address could not be bound.
+    #[error("cannot listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Opens and migrates the store, seeds it, and binds `config.bind` (port 0 picks a free one).
+    pub async fn build(config: &Config) -> Result<Self, StartupError> {
+        let store = store::connect(&config.database_url).await?;
+        store.migrate().await?;
+        seed(store.as_ref(), config.seed).await?;
+        let listener = TcpListener::bind(config.bind)?;
+        Self::serve(store, listener, config)
+    }
+
+    fn serve(
+        store: Arc<dyn Store>,
+        listener: TcpListener,
+        config: &Config,
+    ) -> Result<Self, StartupError> {
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState::new(store));
+        let api = openapi();
+        let route_table = web::Data::new(RouteTable::from_openapi(&api));
+        let cors_origins = config.cors_origins.clone();
+        let server = HttpServer::new(move || {
+            let routes = App::new()
+                .into_utoipa_app()
+                .configure(routes::configure)
+                .into_app();
+            routes
+                .configure(routes::extractor_configs)
+                .app_data(state.clone())
+                .app_data(route_table.clone())
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}")
+                        .url("/openapi.json", api.clone())
+                        .config(utoipa_swagger_ui::Config::default().validator_url("none")),
+                )
+                .route(
+                    "/docs",
+                    web::get().to(|| async {
+                        HttpResponse::PermanentRedirect()
+                            .insert_header((header::LOCATION, "/docs/"))
+                            .finish()
+                    }),
+                )
+                .default_service(web::to(fallback))
+                .wrap(from_fn(localize_problems))
+                .wrap(cors(&cors_origins))
+                .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
+                .wrap(TracingLogger::default())
+        })
+        .listen(listener)?
+        .shutdown_timeout(10)
+        .run();
+        Ok(Self { port, server })
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            header::ACCEPT_LANGUAGE,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([header::LOCATION, header::RETRY_AFTER])
+        // Same-origin pages (the docs' "try it out") send Origin too; they must not be refused.
+        .block_on_origin_mismatch(false)
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+/// Loads the built-in catalog into an empty database when asked to.
+pub async fn seed(store: &dyn Store, seed: Seed) -> Result<(), StoreError> {
+    if seed == Seed::Aalborg
+        && store.network_slugs().await?.is_empty()
+        && store.list_beacons().await?.is_empty()
+    {
+        let summary = store
+            .import_catalog(&Catalog::aalborg(), ImportMode::Upsert)
+            .await?;
+        tracing::info!(?summary, "seeded the built-in Aalborg catalog");
+    }
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! Persistence: one [`Store`] trait, one implementation per backend (SQLite embedded,
+//! PostgreSQL in production), each with its own migrations.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::domain::{Beacon, Catalog, Initiative, Network, StoredIdea};
+
+// `sql` defines the macro the backends expand, so it comes first.
+#[macro_use]
+mod sql;
+mod postgres;
+mod rows;
+mod sqlite;
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// What can go wrong in the store. Callers see causes only through the log.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached right now (connection refused, pool exhausted, I/O).
+    #[error("database unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    /// A unique constraint refused the write.
+    #[error("conflicting write")]
+    Conflict,
+    /// A stored value could not be read back.
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+    /// Applying migrations failed.
+    #[error("migration failed")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Any other database error.
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+    /// The database URL is not one this service understands.
+    #[error("unsupported database URL (use sqlite:// or postgres://)")]
+    UnsupportedUrl,
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error),
+            _ => StoreError::Database(error),
+        }
+    }
+}
+
+/// How an import treats what the store already holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportMode {
+    /// Insert new slugs, update existing ones, keep the rest.
+    Upsert,
+    /// Make the catalog exactly the file: entries missing from it are removed.
+    Replace,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportSummary {
+    /// Networks written.
+    pub networks: usize,
+    /// Initiatives written.
+    pub initiatives: usize,
+    /// Beacons written.
+    pub beacons: usize,
+    /// Entries removed (replace mode only).
+    pub removed: usize,
+}
+
+/// An `Idempotency-Key` remembered with the idea it created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    /// SHA-256 of the key.
+    pub key_hash: Vec<u8>,
+    /// SHA-256 of the canonical request body.
+    pub request_hash: Vec<u8>,
+    /// The idea the first request created.
+    pub idea_id: Uuid,
+    /// The citizen token, sealed with a pad derived from the key.
+    pub sealed_token: Vec<u8>,
+    /// When the first request was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Everything the service keeps. Implemented once per backend.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Applies this backend's pending migrations.
+    async fn migrate(&self) -> Result<(), StoreError>;
+    /// Checks that the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Slugs of the stored networks.
+    async fn network_slugs(&self) -> Result<HashSet<String>, StoreError>;
+    /// Writes a validated catalog in one transaction.
+    async fn import_catalog(
+        &self,
+        catalog: &Catalog,
+        mode: ImportMode,
+    ) -> Result<ImportSummary, StoreError>;
+    /// Reads the whole catalog.
+    async fn export_catalog(&self) -> Result<Catalog, StoreError>;
+    /// All networks, in catalog order.
+    async fn list_networks(&self) -> Result<Vec<Network>, StoreError>;
+    /// One network.
+    async fn get_network(&self, slug: &str) -> Result<Option<Network>, StoreError>;
+    /// Initiatives ordered by slug, after the slug `after`, optionally of one network.
+    async fn list_initiatives(
+        &self,
+        network: Option<&str>,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Initiative>, StoreError>;
+    /// One initiative.
+    async fn get_initiative(&self, slug: &str) -> Result<Option<Initiative>, StoreError>;
+    /// All beacons, in catalog order.
+    async fn list_beacons(&self) -> Result<Vec<Beacon>, StoreError>;
+
+    /// Stores a new idea and, when given, its idempotency key, in one transaction.
+    /// [`StoreError::Conflict`] when the key is already taken.
+    async fn insert_idea(
+        &self,
+        idea: &StoredIdea,
+        key: Option<&IdempotencyRecord>,
+    ) -> Result<(), StoreError>;
+    /// One idea.
+    async fn get_idea(&self, id: Uuid) -> Result<Option<StoredIdea>, StoreError>;
+    /// A remembered idempotency key.
+    async fn find_idempotency_key(
+        &self,
+        key_hash: &[u8],
+    ) -> Result<Option<IdempotencyRecord>, StoreError>;
+    /// Forgets the idempotency keys created before `cutoff`; returns how many.
+    async fn delete_idempotency_keys_before(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+}
+
+/// Opens the store a database URL names: `sqlite://...` or `postgres://...`.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::connect(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl)
+    }
+}

@@ -1,0 +1,173 @@
+//! Row types shared by both backends, and their conversion to and from the domain.
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::{IdempotencyRecord, StoreError};
+use crate::domain::{
+    Answers, Beacon, Consent, Contact, IdeaStatus, Initiative, Language, LocalizedText, Location,
+    Network, NewIdea, StoredIdea,
+};
+
+#[derive(sqlx::FromRow)]
+pub struct NetworkRow {
+    pub slug: String,
+    pub name: Json<LocalizedText>,
+    pub description: Json<LocalizedText>,
+    pub keywords: Json<Vec<String>>,
+    pub areas: Json<Vec<String>>,
+    pub url: Option<String>,
+    pub contact_email: Option<String>,
+}
+
+impl From<NetworkRow> for Network {
+    fn from(row: NetworkRow) -> Self {
+        Network {
+            slug: row.slug,
+            name: row.name.0,
+            description: row.description.0,
+            keywords: row.keywords.0,
+            areas: row.areas.0,
+            url: row.url,
+            contact_email: row.contact_email,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct InitiativeRow {
+    pub slug: String,
+    pub network: String,
+    pub title: Json<LocalizedText>,
+    pub description: Json<LocalizedText>,
+    pub tags: Json<Vec<String>>,
+    pub place: Option<String>,
+    pub url: Option<String>,
+}
+
+impl From<InitiativeRow> for Initiative {
+    fn from(row: InitiativeRow) -> Self {
+        Initiative {
+            slug: row.slug,
+            network: row.network,
+            title: row.title.0,
+            description: row.description.0,
+            tags: row.tags.0,
+            place: row.place,
+            url: row.url,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct BeaconRow {
+    pub slug: String,
+    pub name: Json<LocalizedText>,
+    pub description: Json<LocalizedText>,
+}
+
+impl From<BeaconRow> for Beacon {
+    fn from(row: BeaconRow) -> Self {
+        Beacon {
+            slug: row.slug,
+            name: row.name.0,
+            description: row.description.0,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct IdeaRow {
+    pub id: Uuid,
+    pub title: String,
+    pub problem: String,
+    pub helpers: Option<String>,
+    pub motivation: Option<String>,
+    pub existing_initiatives: Option<String>,
+    pub new_alliances: Option<String>,
+    pub postcode: Option<String>,
+    pub place: Option<String>,
+    pub language: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+    pub consent_contact: bool,
+    pub consent_share: bool,
+    pub consent_publish: bool,
+    pub status: String,
+    pub citizen_token_hash: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<IdeaRow> for StoredIdea {
+    type Error = StoreError;
+
+    fn try_from(row: IdeaRow) -> Result<Self, StoreError> {
+        let status = IdeaStatus::from_code(&row.status)
+            .ok_or_else(|| StoreError::Corrupt(format!("idea status {:?}", row.status)))?;
+        let language = match row.language.as_deref() {
+            None => None,
+            Some(code) => Some(
+                Language::from_code(code)
+                    .ok_or_else(|| StoreError::Corrupt(format!("idea language {code:?}")))?,
+            ),
+        };
+        let location = (row.postcode.is_some() || row.place.is_some()).then_some(Location {
+            postcode: row.postcode,
+            place: row.place,
+        });
+        let contact = Contact {
+            name: row.contact_name,
+            email: row.contact_email,
+            phone: row.contact_phone,
+        };
+        Ok(StoredIdea {
+            id: row.id,
+            idea: NewIdea {
+                title: row.title,
+                answers: Answers {
+                    problem: row.problem,
+                    helpers: row.helpers,
+                    motivation: row.motivation,
+                    existing_initiatives: row.existing_initiatives,
+                    new_alliances: row.new_alliances,
+                },
+                location,
+                language,
+                contact: (contact != Contact::default()).then_some(contact),
+                consent: Consent {
+                    contact: row.consent_contact,
+                    share_contact_with_partners: row.consent_share,
+                    publish: row.consent_publish,
+                },
+            },
+            status,
+            citizen_token_hash: row.citizen_token_hash,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct IdempotencyRow {
+    pub key_hash: Vec<u8>,
+    pub request_hash: Vec<u8>,
+    pub idea_id: Uuid,
+    pub sealed_token: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<IdempotencyRow> for IdempotencyRecord {
+    fn from(row: IdempotencyRow) -> Self {
+        IdempotencyRecord {
+            key_hash: row.key_hash,
+            request_hash: row.request_hash,
+            idea_id: row.idea_id,
+            sealed_token: row.sealed_token,
+            created_at: row.created_at,
+        }
+    }
+}

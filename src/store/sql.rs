@@ -1,0 +1,304 @@
+//! The SQL both backends share.
+//!
+//! SQLite and PostgreSQL accept the same `$n` placeholders, `ON CONFLICT ... DO UPDATE` and
+//! row types, but sqlx's typed pools share no trait that lets one generic function bind and
+//! decode for both without pages of bounds. This macro writes each query once and expands it
+//! for `SqlitePool` and `PgPool`, so each backend gets its own typed implementation that the
+//! compiler checks. A backend supplies `pool`, `BEGIN_WRITE` and `run_migrations`.
+
+macro_rules! impl_sql_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::Store for $store {
+            async fn migrate(&self) -> Result<(), $crate::store::StoreError> {
+                self.run_migrations().await
+            }
+
+            async fn ping(&self) -> Result<(), $crate::store::StoreError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn network_slugs(
+                &self,
+            ) -> Result<std::collections::HashSet<String>, $crate::store::StoreError> {
+                let rows: Vec<(String,)> = sqlx::query_as("SELECT slug FROM networks")
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows.into_iter().map(|(slug,)| slug).collect())
+            }
+
+            #[tracing::instrument(skip_all)]
+            async fn import_catalog(
+                &self,
+                catalog: &$crate::domain::Catalog,
+                mode: $crate::store::ImportMode,
+            ) -> Result<$crate::store::ImportSummary, $crate::store::StoreError> {
+                use sqlx::types::Json;
+                let now = chrono::Utc::now();
+                let mut summary = $crate::store::ImportSummary::default();
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                if mode == $crate::store::ImportMode::Replace {
+                    let keep = |slugs: Vec<&str>| -> std::collections::HashSet<String> {
+                        slugs.into_iter().map(str::to_owned).collect()
+                    };
+                    // Initiatives go before the networks they reference.
+                    let tables: [(&'static str, &'static str, std::collections::HashSet<String>); 3] = [
+                        (
+                            "SELECT slug FROM initiatives",
+                            "DELETE FROM initiatives WHERE slug = $1",
+                            keep(catalog.initiatives.iter().map(|i| i.slug.as_str()).collect()),
+                        ),
+                        (
+                            "SELECT slug FROM beacons",
+                            "DELETE FROM beacons WHERE slug = $1",
+                            keep(catalog.beacons.iter().map(|b| b.slug.as_str()).collect()),
+                        ),
+                        (
+                            "SELECT slug FROM networks",
+                            "DELETE FROM networks WHERE slug = $1",
+                            keep(catalog.networks.iter().map(|n| n.slug.as_str()).collect()),
+                        ),
+                    ];
+                    for (select, delete, keep) in tables {
+                        let stored: Vec<(String,)> = sqlx::query_as(select).fetch_all(&mut *tx).await?;
+                        for (slug,) in stored.into_iter().filter(|(s,)| !keep.contains(s)) {
+                            sqlx::query(delete).bind(slug).execute(&mut *tx).await?;
+                            summary.removed += 1;
+                        }
+                    }
+                }
+                for (position, n) in catalog.networks.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO networks (slug, position, name, description, keywords, areas, url, contact_email, updated_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                         ON CONFLICT (slug) DO UPDATE SET position = excluded.position, name = excluded.name,
+                           description = excluded.description, keywords = excluded.keywords, areas = excluded.areas,
+                           url = excluded.url, contact_email = excluded.contact_email, updated_at = excluded.updated_at",
+                    )
+                    .bind(&n.slug)
+                    .bind(position as i64)
+                    .bind(Json(&n.name))
+                    .bind(Json(&n.description))
+                    .bind(Json(&n.keywords))
+                    .bind(Json(&n.areas))
+                    .bind(&n.url)
+                    .bind(&n.contact_email)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    summary.networks += 1;
+                }
+                for i in &catalog.initiatives {
+                    sqlx::query(
+                        "INSERT INTO initiatives (slug, network, title, description, tags, place, url, updated_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                         ON CONFLICT (slug) DO UPDATE SET network = excluded.network, title = excluded.title,
+                           description = excluded.description, tags = excluded.tags, place = excluded.place,
+                           url = excluded.url, updated_at = excluded.updated_at",
+                    )
+                    .bind(&i.slug)
+                    .bind(&i.network)
+                    .bind(Json(&i.title))
+                    .bind(Json(&i.description))
+                    .bind(Json(&i.tags))
+                    .bind(&i.place)
+                    .bind(&i.url)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    summary.initiatives += 1;
+                }
+                for (position, b) in catalog.beacons.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO beacons (slug, position, name, description, updated_at)
+                         VALUES ($1, $2, $3, $4, $5)
+                         ON CONFLICT (slug) DO UPDATE SET position = excluded.position, name = excluded.name,
+                           description = excluded.description, updated_at = excluded.updated_at",
+                    )
+                    .bind(&b.slug)
+                    .bind(position as i64)
+                    .bind(Json(&b.name))
+                    .bind(Json(&b.description))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    summary.beacons += 1;
+                }
+                tx.commit().await?;
+                Ok(summary)
+            }
+
+            async fn export_catalog(&self) -> Result<$crate::domain::Catalog, $crate::store::StoreError> {
+                let networks = self.list_networks().await?;
+                let initiatives: Vec<$crate::store::rows::InitiativeRow> = sqlx::query_as(
+                    "SELECT slug, network, title, description, tags, place, url FROM initiatives ORDER BY slug",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok($crate::domain::Catalog {
+                    networks,
+                    initiatives: initiatives.into_iter().map(Into::into).collect(),
+                    beacons: self.list_beacons().await?,
+                })
+            }
+
+            async fn list_networks(&self) -> Result<Vec<$crate::domain::Network>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::NetworkRow> = sqlx::query_as(
+                    "SELECT slug, name, description, keywords, areas, url, contact_email
+                     FROM networks ORDER BY position, slug",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn get_network(
+                &self,
+                slug: &str,
+            ) -> Result<Option<$crate::domain::Network>, $crate::store::StoreError> {
+                let row: Option<$crate::store::rows::NetworkRow> = sqlx::query_as(
+                    "SELECT slug, name, description, keywords, areas, url, contact_email
+                     FROM networks WHERE slug = $1",
+                )
+                .bind(slug)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn list_initiatives(
+                &self,
+                network: Option<&str>,
+                after: Option<&str>,
+                limit: u32,
+            ) -> Result<Vec<$crate::domain::Initiative>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::InitiativeRow> = sqlx::query_as(
+                    "SELECT slug, network, title, description, tags, place, url FROM initiatives
+                     WHERE ($1 IS NULL OR network = $1) AND ($2 IS NULL OR slug > $2)
+                     ORDER BY slug LIMIT $3",
+                )
+                .bind(network)
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn get_initiative(
+                &self,
+                slug: &str,
+            ) -> Result<Option<$crate::domain::Initiative>, $crate::store::StoreError> {
+                let row: Option<$crate::store::rows::InitiativeRow> = sqlx::query_as(
+                    "SELECT slug, network, title, description, tags, place, url FROM initiatives WHERE slug = $1",
+                )
+                .bind(slug)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn list_beacons(&self) -> Result<Vec<$crate::domain::Beacon>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::BeaconRow> = sqlx::query_as(
+                    "SELECT slug, name, description FROM beacons ORDER BY position, slug",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            #[tracing::instrument(skip_all, fields(idea_id = %stored.id))]
+            async fn insert_idea(
+                &self,
+                stored: &$crate::domain::StoredIdea,
+                key: Option<&$crate::store::IdempotencyRecord>,
+            ) -> Result<(), $crate::store::StoreError> {
+                let idea = &stored.idea;
+                let location = idea.location.clone().unwrap_or_default();
+                let contact = idea.contact.clone().unwrap_or_default();
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                sqlx::query(
+                    "INSERT INTO ideas (id, title, problem, helpers, motivation, existing_initiatives, new_alliances,
+                       postcode, place, language, contact_name, contact_email, contact_phone,
+                       consent_contact, consent_share, consent_publish, status, citizen_token_hash, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+                )
+                .bind(stored.id)
+                .bind(&idea.title)
+                .bind(&idea.answers.problem)
+                .bind(&idea.answers.helpers)
+                .bind(&idea.answers.motivation)
+                .bind(&idea.answers.existing_initiatives)
+                .bind(&idea.answers.new_alliances)
+                .bind(location.postcode)
+                .bind(location.place)
+                .bind(idea.language.map($crate::domain::Language::code))
+                .bind(contact.name)
+                .bind(contact.email)
+                .bind(contact.phone)
+                .bind(idea.consent.contact)
+                .bind(idea.consent.share_contact_with_partners)
+                .bind(idea.consent.publish)
+                .bind(stored.status.code())
+                .bind(&stored.citizen_token_hash)
+                .bind(stored.created_at)
+                .bind(stored.updated_at)
+                .execute(&mut *tx)
+                .await?;
+                if let Some(key) = key {
+                    sqlx::query(
+                        "INSERT INTO idempotency_keys (key_hash, request_hash, idea_id, sealed_token, created_at)
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(&key.key_hash)
+                    .bind(&key.request_hash)
+                    .bind(key.idea_id)
+                    .bind(&key.sealed_token)
+                    .bind(key.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(skip_all, fields(idea_id = %id))]
+            async fn get_idea(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<Option<$crate::domain::StoredIdea>, $crate::store::StoreError> {
+                let row: Option<$crate::store::rows::IdeaRow> = sqlx::query_as("SELECT * FROM ideas WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn find_idempotency_key(
+                &self,
+                key_hash: &[u8],
+            ) -> Result<Option<$crate::store::IdempotencyRecord>, $crate::store::StoreError> {
+                let row: Option<$crate::store::rows::IdempotencyRow> = sqlx::query_as(
+                    "SELECT key_hash, request_hash, idea_id, sealed_token, created_at
+                     FROM idempotency_keys WHERE key_hash = $1",
+                )
+                .bind(key_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn delete_idempotency_keys_before(
+                &self,
+                cutoff: chrono::DateTime<chrono::Utc>,
+            ) -> Result<u64, $crate::store::StoreError> {
+                let done = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+                    .bind(cutoff)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+        }
+    };
+}
