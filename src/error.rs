@@ -51,6 +51,9 @@ pub enum ApiError {
     /// A request with the same `Idempotency-Key` is being processed.
     #[error("idempotency key in use")]
     IdempotencyKeyInUse,
+    /// The service cannot serve now (its database does not answer).
+    #[error("not ready")]
+    NotReady,
     /// The store failed.
     #[error("store error")]
     Store(#[from] StoreError),
@@ -118,7 +121,9 @@ impl ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::IdempotencyKeyInUse => StatusCode::CONFLICT,
-            ApiError::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::NotReady | ApiError::Store(StoreError::Unavailable(_)) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -208,7 +213,7 @@ impl ApiError {
                     "A request with the same Idempotency-Key is being processed; retry shortly.",
                 ),
             ),
-            ApiError::Store(StoreError::Unavailable(_)) => (
+            ApiError::NotReady | ApiError::Store(StoreError::Unavailable(_)) => (
                 "unavailable",
                 pick(
                     "Tjenesten er midlertidigt utilgængelig",
@@ -264,7 +269,7 @@ impl ApiError {
         if let ApiError::MethodNotAllowed(allow) = self {
             response.insert_header((header::ALLOW, allow.as_str()));
         }
-        if let ApiError::Store(StoreError::Unavailable(_)) = self {
+        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, "2"));
         }
         response.json(self.problem(language))

@@ -76,10 +76,7 @@ pub struct Network {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Initiative {
     /// Stable id.
-    #[schema(
-        pattern = "^[a-z0-9][a-z0-9-]{1,62}$",
-        example = "repair-cafe-vejgaard"
-    )]
+    #[schema(pattern = "^[a-z0-9][a-z0-9-]{1,62}$", example = "aalborghaver")]
     pub slug: String,
     /// Slug of the owning network.
     #[schema(pattern = "^[a-z0-9][a-z0-9-]{1,62}$", example = "groenne-agenter")]

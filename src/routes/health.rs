@@ -35,6 +35,11 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state.store.ping().await?;
-    Ok(HttpResponse::Ok().json(Health { status: "ok" }))
+    match state.store.ping().await {
+        Ok(()) => Ok(HttpResponse::Ok().json(Health { status: "ok" })),
+        Err(error) => {
+            tracing::warn!(error = ?error, "not ready: the database does not answer");
+            Err(ApiError::NotReady)
+        }
+    }
 }

@@ -14,7 +14,7 @@ use crate::domain::{
 };
 use crate::error::ApiError;
 use crate::secrets::{CitizenToken, matches_hash, sha256};
-use crate::store::{IdempotencyRecord, StoreError};
+use crate::store::{self, IdempotencyRecord, StoreError};
 
 /// How long an `Idempotency-Key` is remembered.
 pub const IDEMPOTENCY_WINDOW_HOURS: i64 = 24;
@@ -188,7 +188,7 @@ async fn submit(
     idea: NewIdea,
     key: Option<(&str, Vec<u8>, Vec<u8>)>,
 ) -> Result<HttpResponse, ApiError> {
-    let now = Utc::now();
+    let now = store::now();
     let token = CitizenToken::generate();
     let stored = StoredIdea {
         id: Uuid::now_v7(),

@@ -60,7 +60,7 @@ pub async fn list_initiatives(
 /// One initiative.
 #[utoipa::path(
     tag = "initiatives",
-    params(("slug" = String, Path, description = "The initiative's slug.", max_length = 63, example = "repair-cafe-vejgaard")),
+    params(("slug" = String, Path, description = "The initiative's slug.", max_length = 63, example = "aalborghaver")),
     responses((status = 200, description = "The initiative.", body = Initiative))
 )]
 #[get("/initiatives/{slug}")]

@@ -135,6 +135,8 @@ pub trait Store: Send + Sync + 'static {
         idea: &StoredIdea,
         key: Option<&IdempotencyRecord>,
     ) -> Result<(), StoreError>;
+    /// How many ideas are stored.
+    async fn count_ideas(&self) -> Result<u64, StoreError>;
     /// One idea.
     async fn get_idea(&self, id: Uuid) -> Result<Option<StoredIdea>, StoreError>;
     /// A remembered idempotency key.
@@ -147,6 +149,13 @@ pub trait Store: Send + Sync + 'static {
         &self,
         cutoff: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
+}
+
+/// The current time at the precision every store keeps (microseconds), so that what a
+/// response says equals what a later read returns.
+pub fn now() -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(6)
 }
 
 /// Opens the store a database URL names: `sqlite://...` or `postgres://...`.

@@ -35,7 +35,7 @@ macro_rules! impl_sql_store {
                 mode: $crate::store::ImportMode,
             ) -> Result<$crate::store::ImportSummary, $crate::store::StoreError> {
                 use sqlx::types::Json;
-                let now = chrono::Utc::now();
+                let now = $crate::store::now();
                 let mut summary = $crate::store::ImportSummary::default();
                 let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
                 if mode == $crate::store::ImportMode::Replace {
@@ -261,6 +261,13 @@ macro_rules! impl_sql_store {
                 }
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn count_ideas(&self) -> Result<u64, $crate::store::StoreError> {
+                let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM ideas")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(u64::try_from(count).unwrap_or_default())
             }
 
             #[tracing::instrument(skip_all, fields(idea_id = %id))]

@@ -1,0 +1,182 @@
+//! The command line, run as a process against a fresh database of either backend.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::helpers::TestDb;
+
+const DEMO: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/demo-catalog.json"
+);
+
+fn sammen(db: &TestDb, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sammen"))
+        .args(args)
+        .env("SAMMEN_DATABASE_URL", db.url())
+        .env("SAMMEN_LOG", "warn")
+        .output()
+        .expect("sammen runs")
+}
+
+fn export(db: &TestDb) -> Value {
+    let output = sammen(db, &["catalog", "export"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("the export is JSON")
+}
+
+fn write_temp(value: &Value) -> tempfile::NamedTempFile {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), serde_json::to_vec_pretty(value).unwrap()).unwrap();
+    file
+}
+
+on_both_backends!(
+    with crate::helpers::TestDb::create:
+    the_demo_catalog_imports_and_exports_back_unchanged,
+    a_broken_catalog_is_refused_with_every_problem_and_nothing_written,
+    replace_makes_the_catalog_exactly_the_file,
+    migrate_applies_the_migrations,
+);
+
+fn sorted(mut catalog: Value) -> Value {
+    for kind in ["networks", "initiatives", "beacons"] {
+        if let Some(items) = catalog[kind].as_array_mut() {
+            items.sort_by(|a, b| a["slug"].as_str().cmp(&b["slug"].as_str()));
+        }
+    }
+    catalog
+}
+
+async fn the_demo_catalog_imports_and_exports_back_unchanged(db: TestDb) {
+    let output = sammen(&db, &["catalog", "import", DEMO, "--replace"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let exported = export(&db);
+
+    let demo: Value = serde_json::from_str(&std::fs::read_to_string(DEMO).unwrap()).unwrap();
+    let expected = sammen::domain::Catalog::parse(&demo, &Default::default()).unwrap();
+    let actual = sammen::domain::Catalog::parse(&exported, &Default::default()).unwrap();
+    assert_eq!(
+        sorted(serde_json::to_value(actual).unwrap()),
+        sorted(serde_json::to_value(&expected).unwrap())
+    );
+    let file = write_temp(&exported);
+    let again = sammen(&db, &["catalog", "import", file.path().to_str().unwrap()]);
+    assert!(again.status.success());
+    assert_eq!(export(&db), exported);
+}
+
+async fn a_broken_catalog_is_refused_with_every_problem_and_nothing_written(db: TestDb) {
+    let before = export(&db);
+    let mut broken: Value = serde_json::from_str(&std::fs::read_to_string(DEMO).unwrap()).unwrap();
+    broken["networks"][0]["colour"] = "green".into();
+    broken["networks"][1]["slug"] = "Not A Slug".into();
+    broken["networks"][2]
+        .as_object_mut()
+        .unwrap()
+        .remove("description");
+    broken["networks"][4]["slug"] = broken["networks"][3]["slug"].clone();
+    broken["initiatives"][0]["network"] = "no-such-network".into();
+    let file = write_temp(&broken);
+
+    let output = sammen(&db, &["catalog", "import", file.path().to_str().unwrap()]);
+
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for expected in [
+        "networks[0].colour: ",
+        "networks[1].slug: ",
+        "networks[2].description: ",
+        "networks[4].slug: ",
+        "initiatives[0].network: ",
+        "nothing was written",
+    ] {
+        assert!(stderr.contains(expected), "{expected} missing in {stderr}");
+    }
+    assert_eq!(export(&db), before);
+}
+
+async fn replace_makes_the_catalog_exactly_the_file(db: TestDb) {
+    let seeded = sammen(&db, &["catalog", "import", DEMO]);
+    assert!(seeded.status.success());
+    let small = serde_json::json!({
+        "networks": [{"slug": "only-net", "name": {"da": "Eneste"}, "description": {"da": "Det eneste netværk."}}],
+        "initiatives": [{"slug": "only-initiative", "network": "only-net", "title": {"en": "Only"}, "description": {"en": "The only one."}}]
+    });
+    let file = write_temp(&small);
+
+    let output = sammen(
+        &db,
+        &[
+            "catalog",
+            "import",
+            file.path().to_str().unwrap(),
+            "--replace",
+        ],
+    );
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let exported = export(&db);
+    assert_eq!(exported["networks"].as_array().unwrap().len(), 1);
+    assert_eq!(exported["initiatives"][0]["slug"], "only-initiative");
+    assert_eq!(exported["beacons"], serde_json::json!([]));
+}
+
+async fn migrate_applies_the_migrations(db: TestDb) {
+    let output = sammen(&db, &["migrate"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let twice = sammen(&db, &["migrate"]);
+    assert!(twice.status.success());
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
+    for (var, value) in [
+        ("SAMMEN_BIND", "nowhere"),
+        ("SAMMEN_SEED", "odense"),
+        ("SAMMEN_LOG_FORMAT", "yaml"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_sammen"))
+            .env(var, value)
+            .output()
+            .unwrap();
+
+        assert_eq!(output.status.code(), Some(2), "{var}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(var), "{stderr}");
+    }
+}
+
+#[test]
+fn the_committed_openapi_document_is_the_generated_one() {
+    let committed = include_str!("../../openapi/openapi.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_sammen"))
+        .arg("openapi")
+        .output()
+        .unwrap();
+
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap().trim_end(),
+        committed.trim_end(),
+        "openapi/openapi.json is stale: run `cargo run -- openapi > openapi/openapi.json`"
+    );
+}
