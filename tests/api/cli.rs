@@ -180,3 +180,41 @@ fn the_committed_openapi_document_is_the_generated_one() {
         "openapi/openapi.json is stale: run `cargo run -- openapi > openapi/openapi.json`"
     );
 }
+
+#[actix_web::test]
+async fn serve_answers_and_stops_gracefully_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let db = TestDb::create(crate::helpers::Backend::Sqlite)
+        .await
+        .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sammen"))
+        .env("SAMMEN_DATABASE_URL", db.url())
+        .env("SAMMEN_BIND", "127.0.0.1:0")
+        .env("SAMMEN_LOG_FORMAT", "json")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let port = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .filter_map(|line| serde_json::from_str::<Value>(&line).ok())
+        .find_map(|event| event["port"].as_u64())
+        .expect("the server logs its port");
+
+    let networks: Value = reqwest::get(format!("http://127.0.0.1:{port}/v1/networks"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(networks["items"].as_array().unwrap().len(), 5);
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
