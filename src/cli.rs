@@ -1,14 +1,14 @@
 //! The command line: `serve` (the default), `migrate`, `openapi` and `catalog`.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
 use crate::domain::{Catalog, Language};
-use crate::startup::Application;
+use crate::startup::{Application, build_matcher};
 use crate::store::{self, ImportMode};
 use crate::telemetry;
 
@@ -33,6 +33,18 @@ enum Command {
     /// Import or export the catalog of networks, initiatives and beacons.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Submit labelled ideas in file order and print the matching metrics as JSON.
+    Eval {
+        /// The labelled ideas (JSON Lines).
+        #[arg(long)]
+        ideas: PathBuf,
+        /// Evaluate against this catalog in a throw-away database, instead of the configured one.
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        /// Print each miss with its reasons to stderr.
+        #[arg(long)]
+        explain: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,6 +86,11 @@ pub async fn run() -> ExitCode {
             import(&config, &file, replace).await
         }
         Command::Catalog(CatalogCommand::Export) => export(&config).await,
+        Command::Eval {
+            ideas,
+            catalog,
+            explain,
+        } => evaluate(&config, &ideas, catalog.as_deref(), explain).await,
         Command::Openapi => unreachable!("handled before configuration"),
     };
     match outcome {
@@ -107,17 +124,12 @@ async fn migrate(config: &Config) -> Result<(), String> {
     Ok(())
 }
 
-async fn import(config: &Config, file: &PathBuf, replace: bool) -> Result<(), String> {
+/// Reads and validates a catalog file; every problem is in the error.
+fn read_catalog(file: &Path, stored: &HashSet<String>) -> Result<Catalog, String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
-    let store = open(config).await?;
-    let stored: HashSet<String> = if replace {
-        HashSet::new()
-    } else {
-        store.network_slugs().await.map_err(|e| e.to_string())?
-    };
-    let catalog = Catalog::parse(&value, &stored).map_err(|problems| {
+    Catalog::parse(&value, stored).map_err(|problems| {
         let lines: Vec<String> = problems
             .iter()
             .map(|p| {
@@ -135,7 +147,17 @@ async fn import(config: &Config, file: &PathBuf, replace: bool) -> Result<(), St
             problems.len(),
             lines.join("\n")
         )
-    })?;
+    })
+}
+
+async fn import(config: &Config, file: &Path, replace: bool) -> Result<(), String> {
+    let store = open(config).await?;
+    let stored: HashSet<String> = if replace {
+        HashSet::new()
+    } else {
+        store.network_slugs().await.map_err(|e| e.to_string())?
+    };
+    let catalog = read_catalog(file, &stored)?;
     let mode = if replace {
         ImportMode::Replace
     } else {
@@ -158,6 +180,48 @@ async fn export(config: &Config) -> Result<(), String> {
     println!(
         "{}",
         serde_json::to_string_pretty(&catalog).expect("a catalog serializes")
+    );
+    Ok(())
+}
+
+async fn evaluate(
+    config: &Config,
+    ideas: &Path,
+    catalog: Option<&Path>,
+    explain: bool,
+) -> Result<(), String> {
+    let jsonl = std::fs::read_to_string(ideas).map_err(|e| format!("{}: {e}", ideas.display()))?;
+    // A throw-away database lives in a temporary directory removed when this returns.
+    let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let store = match catalog {
+        Some(file) => {
+            let url = format!("sqlite://{}", scratch.path().join("eval.db").display());
+            let store = store::connect(&url).await.map_err(|e| e.to_string())?;
+            store.migrate().await.map_err(|e| e.to_string())?;
+            let catalog = read_catalog(file, &HashSet::new())?;
+            store
+                .import_catalog(&catalog, ImportMode::Replace)
+                .await
+                .map_err(|e| e.to_string())?;
+            store
+        }
+        None => open(config).await?,
+    };
+    let matcher = build_matcher(store.as_ref(), config.routing_min_confidence)
+        .await
+        .map_err(|e| e.to_string())?;
+    let metrics = crate::eval::run(
+        store.as_ref(),
+        &matcher,
+        &jsonl,
+        explain,
+        &mut std::io::stderr(),
+    )
+    .await
+    .map_err(|e| format!("{}: {e}", ideas.display()))?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&metrics).expect("metrics serialize")
     );
     Ok(())
 }

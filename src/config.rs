@@ -35,6 +35,9 @@ pub struct Config {
     pub log_filter: String,
     /// `SAMMEN_LOG_FORMAT`.
     pub log_format: LogFormat,
+    /// `SAMMEN_ROUTING_MIN_CONFIDENCE`: the least score (0..1) of the best network for an idea
+    /// to be routed to it; below, the idea goes to triage.
+    pub routing_min_confidence: f32,
 }
 
 /// A setting that cannot be used; start-up stops with this one line.
@@ -144,6 +147,19 @@ impl Config {
             }
         };
 
+        let routing_min_confidence = match get("SAMMEN_ROUTING_MIN_CONFIDENCE")? {
+            None => crate::matching::DEFAULT_MIN_CONFIDENCE,
+            Some(text) => match text.trim().parse::<f32>() {
+                Ok(value) if (0.0..=1.0).contains(&value) => value,
+                _ => {
+                    return Err(invalid(
+                        "SAMMEN_ROUTING_MIN_CONFIDENCE",
+                        format!("{text:?} is not a number from 0 to 1"),
+                    ));
+                }
+            },
+        };
+
         Ok(Config {
             database_url,
             bind,
@@ -151,6 +167,7 @@ impl Config {
             cors_origins,
             log_filter,
             log_format,
+            routing_min_confidence,
         })
     }
 }
@@ -200,6 +217,7 @@ mod tests {
             ("SAMMEN_CORS_ORIGINS", "https://ok.dk, not an origin"),
             ("SAMMEN_LOG", "sammen=loud"),
             ("SAMMEN_LOG_FORMAT", "xml"),
+            ("SAMMEN_ROUTING_MIN_CONFIDENCE", "1.5"),
         ] {
             let error = config(&[(var, value)]).unwrap_err();
             assert_eq!(error.var, var);

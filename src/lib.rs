@@ -4,10 +4,13 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod eval;
+pub mod matching;
 pub mod routes;
 pub mod secrets;
 pub mod startup;
 pub mod store;
+pub mod submission;
 pub mod telemetry;
 
 /// The OpenAPI document as committed in `openapi/openapi.json`.

@@ -2,6 +2,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
@@ -15,6 +16,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::config::{Config, Seed};
 use crate::domain::Catalog;
 use crate::error::localize_problems;
+use crate::matching::Matcher;
 use crate::routes::docs::{RouteTable, fallback, openapi};
 use crate::routes::{self, AppState};
 use crate::store::{self, ImportMode, Store, StoreError};
@@ -42,17 +44,20 @@ impl Application {
         let store = store::connect(&config.database_url).await?;
         store.migrate().await?;
         seed(store.as_ref(), config.seed).await?;
+        let matcher = Arc::new(build_matcher(store.as_ref(), config.routing_min_confidence).await?);
+        actix_web::rt::spawn(follow_catalog(store.clone(), matcher.clone()));
         let listener = TcpListener::bind(config.bind)?;
-        Self::serve(store, listener, config)
+        Self::serve(store, matcher, listener, config)
     }
 
     fn serve(
         store: Arc<dyn Store>,
+        matcher: Arc<Matcher>,
         listener: TcpListener,
         config: &Config,
     ) -> Result<Self, StartupError> {
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState::new(store));
+        let state = web::Data::new(AppState::new(store, matcher));
         let api = openapi();
         let route_table = web::Data::new(RouteTable::from_openapi(&api));
         let cors_origins = config.cors_origins.clone();
@@ -118,6 +123,51 @@ fn cors(origins: &[String]) -> Cors {
         cors = cors.allowed_origin(origin);
     }
     cors
+}
+
+/// Ideas read per page when the similar-ideas index is built.
+const INDEX_PAGE: u32 = 1_000;
+/// How often a running service checks whether the catalog changed.
+const CATALOG_POLL: Duration = Duration::from_secs(1);
+
+/// A matcher for the stored catalog and published ideas.
+pub async fn build_matcher(store: &dyn Store, min_confidence: f32) -> Result<Matcher, StoreError> {
+    let matcher = Matcher::new(&store.export_catalog().await?, min_confidence);
+    let mut after = None;
+    loop {
+        let page = store.published_ideas(after, INDEX_PAGE).await?;
+        let Some((last, _)) = page.last() else { break };
+        after = Some(*last);
+        for (id, text) in &page {
+            matcher.add_idea(*id, text);
+        }
+    }
+    tracing::info!(ideas = matcher.published_ideas(), "matching index built");
+    Ok(matcher)
+}
+
+/// Re-indexes the catalog whenever its revision changes, whoever changed it (this process, a
+/// `sammen catalog import`, another replica).
+async fn follow_catalog(store: Arc<dyn Store>, matcher: Arc<Matcher>) {
+    let mut seen = store.catalog_revision().await.ok();
+    let mut ticks = actix_web::rt::time::interval(CATALOG_POLL);
+    loop {
+        ticks.tick().await;
+        let Ok(revision) = store.catalog_revision().await else {
+            continue;
+        };
+        if seen == Some(revision) {
+            continue;
+        }
+        match store.export_catalog().await {
+            Ok(catalog) => {
+                matcher.set_catalog(&catalog);
+                seen = Some(revision);
+                tracing::info!(revision, "catalog changed; matching re-indexed");
+            }
+            Err(error) => tracing::warn!(error = ?error, "catalog changed but could not be read"),
+        }
+    }
 }
 
 /// Loads the built-in catalog into an empty database when asked to.

@@ -10,6 +10,7 @@ use super::Language;
 use super::formats::{is_email, is_phone, is_postcode};
 use super::json::{ObjectReader, check_text};
 use super::problems::{FieldProblem, ProblemCode, Problems};
+use crate::matching::Matching;
 
 /// Title length in characters.
 pub const TITLE_LIMITS: (usize, usize) = (3, 200);
@@ -145,6 +146,18 @@ pub struct NewIdea {
     /// What the citizen agreed to.
     #[serde(default)]
     pub consent: Consent,
+}
+
+impl NewIdea {
+    /// The text of the idea, as matching reads it.
+    pub fn text(&self) -> IdeaText {
+        IdeaText {
+            title: self.title.clone(),
+            answers: self.answers.clone(),
+            location: self.location.clone(),
+            language: self.language,
+        }
+    }
 }
 
 const TEXT_FIELDS: [&str; 4] = ["title", "answers", "location", "language"];
@@ -333,6 +346,10 @@ fn read_idea(r: &ObjectReader<'_>) -> Option<NewIdea> {
 pub enum IdeaStatus {
     /// Stored, not yet routed to a network.
     Received,
+    /// Routed to the network that should take it.
+    Routed,
+    /// No network was confident enough: municipal staff route it by hand.
+    Triage,
 }
 
 impl IdeaStatus {
@@ -340,6 +357,8 @@ impl IdeaStatus {
     pub fn code(self) -> &'static str {
         match self {
             IdeaStatus::Received => "received",
+            IdeaStatus::Routed => "routed",
+            IdeaStatus::Triage => "triage",
         }
     }
 
@@ -347,13 +366,15 @@ impl IdeaStatus {
     pub fn from_code(code: &str) -> Option<Self> {
         match code {
             "received" => Some(IdeaStatus::Received),
+            "routed" => Some(IdeaStatus::Routed),
+            "triage" => Some(IdeaStatus::Triage),
             _ => None,
         }
     }
 }
 
 /// An idea as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StoredIdea {
     /// UUIDv7.
     pub id: Uuid,
@@ -361,6 +382,10 @@ pub struct StoredIdea {
     pub idea: NewIdea,
     /// Where it is in its life.
     pub status: IdeaStatus,
+    /// The network that has it; none in triage.
+    pub network: Option<String>,
+    /// The matching that routed it.
+    pub matching: Option<Matching>,
     /// SHA-256 of the citizen token.
     pub citizen_token_hash: Vec<u8>,
     /// When it was received.

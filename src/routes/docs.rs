@@ -26,6 +26,7 @@ use crate::error::{ApiError, PROBLEM_JSON};
     tags(
         (name = "ideas", description = "Citizens' ideas."),
         (name = "questions", description = "The five questions of the form."),
+        (name = "matching", description = "Where an idea belongs, and why."),
         (name = "networks", description = "Partner networks that take ideas."),
         (name = "initiatives", description = "Existing initiatives a citizen can join."),
         (name = "beacons", description = "The municipality's strategic goals (pejlemærker)."),

@@ -13,8 +13,10 @@ use crate::domain::{
     Answers, Consent, Contact, IdeaStatus, Language, Location, NewIdea, StoredIdea,
 };
 use crate::error::ApiError;
+use crate::matching::Matching;
 use crate::secrets::{CitizenToken, matches_hash, sha256};
-use crate::store::{self, IdempotencyRecord, StoreError};
+use crate::store::StoreError;
+use crate::submission::{self, KeyedRequest};
 
 /// How long an `Idempotency-Key` is remembered.
 pub const IDEMPOTENCY_WINDOW_HOURS: i64 = 24;
@@ -25,10 +27,14 @@ const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 pub struct IdeaCreated {
     /// The idea's id (UUIDv7).
     pub id: Uuid,
-    /// Where the idea is in its life.
+    /// Where the idea is in its life: `routed` or `triage`.
     pub status: IdeaStatus,
+    /// The network it was routed to; null in triage.
+    pub network: Option<String>,
     /// When it was received.
     pub created_at: DateTime<Utc>,
+    /// Where it belongs and why: networks, related initiatives, similar ideas, beacons.
+    pub matching: Option<Matching>,
     /// The secret that lets the citizen read the idea back. Shown only here: keep it.
     #[schema(example = "sct_Q2l0aXplbiB0b2tlbiBleGFtcGxlIG9ubHkgLSBub3QgcmVhbA")]
     pub citizen_token: String,
@@ -41,6 +47,10 @@ pub struct IdeaView {
     pub id: Uuid,
     /// Where the idea is in its life.
     pub status: IdeaStatus,
+    /// The network that has it; null in triage.
+    pub network: Option<String>,
+    /// Where it belongs and why, as matched when it was received.
+    pub matching: Option<Matching>,
     /// Title.
     pub title: String,
     /// The answers to the five questions.
@@ -68,6 +78,8 @@ impl From<StoredIdea> for IdeaView {
         IdeaView {
             id: stored.id,
             status: stored.status,
+            network: stored.network,
+            matching: stored.matching,
             title: idea.title,
             answers: idea.answers,
             location: idea.location,
@@ -118,13 +130,12 @@ pub async fn create_idea(
     if let Some(response) = replay(&state, &key, &key_hash, &request_hash).await? {
         return Ok(response);
     }
-    match submit(
-        &state,
-        idea,
-        Some((&key, key_hash.clone(), request_hash.clone())),
-    )
-    .await
-    {
+    let request = KeyedRequest {
+        key: &key,
+        key_hash: key_hash.clone(),
+        request_hash: request_hash.clone(),
+    };
+    match submit(&state, idea, Some(request)).await {
         // Another process stored the same key between our lookup and our write.
         Err(ApiError::Store(StoreError::Conflict)) => {
             replay(&state, &key, &key_hash, &request_hash)
@@ -186,28 +197,10 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 async fn submit(
     state: &AppState,
     idea: NewIdea,
-    key: Option<(&str, Vec<u8>, Vec<u8>)>,
+    request: Option<KeyedRequest<'_>>,
 ) -> Result<HttpResponse, ApiError> {
-    let now = store::now();
-    let token = CitizenToken::generate();
-    let stored = StoredIdea {
-        id: Uuid::now_v7(),
-        idea,
-        status: IdeaStatus::Received,
-        citizen_token_hash: token.hash(),
-        created_at: now,
-        updated_at: now,
-    };
-    let record = key.map(|(key, key_hash, request_hash)| IdempotencyRecord {
-        key_hash,
-        request_hash,
-        idea_id: stored.id,
-        sealed_token: token.seal(key),
-        created_at: now,
-    });
-    state.store.insert_idea(&stored, record.as_ref()).await?;
-    tracing::info!(idea_id = %stored.id, "idea received");
-    Ok(created(&stored, &token, false))
+    let submitted = submission::submit(state.store.as_ref(), &state.matcher, idea, request).await?;
+    Ok(created(&submitted.stored, &submitted.token, false))
 }
 
 /// The first response again, when `key` was used with the same body within the window.
@@ -249,7 +242,9 @@ fn created(stored: &StoredIdea, token: &CitizenToken, replayed: bool) -> HttpRes
     response.json(IdeaCreated {
         id: stored.id,
         status: stored.status,
+        network: stored.network.clone(),
         created_at: stored.created_at,
+        matching: stored.matching.clone(),
         citizen_token: token.reveal(),
     })
 }

@@ -13,6 +13,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::domain::problems::{ProblemCode, Problems};
 use crate::error::ApiError;
+use crate::matching::Matcher;
 use crate::store::Store;
 
 pub mod beacons;
@@ -20,6 +21,7 @@ pub mod docs;
 pub mod health;
 pub mod ideas;
 pub mod initiatives;
+pub mod matching;
 pub mod networks;
 pub mod questions;
 
@@ -34,15 +36,18 @@ pub const MAX_LIMIT: u32 = 100;
 pub struct AppState {
     /// The store.
     pub store: Arc<dyn Store>,
+    /// The matching engine.
+    pub matcher: Arc<Matcher>,
     /// Hashes of the `Idempotency-Key`s whose requests this process is handling right now.
     pub idempotency_in_flight: Mutex<HashSet<Vec<u8>>>,
 }
 
 impl AppState {
     /// State around a store.
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    pub fn new(store: Arc<dyn Store>, matcher: Arc<Matcher>) -> Self {
         Self {
             store,
+            matcher,
             idempotency_in_flight: Mutex::new(HashSet::new()),
         }
     }
@@ -79,6 +84,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(initiatives::list_initiatives)
                 .service(initiatives::get_initiative)
                 .service(beacons::list_beacons)
+                .service(matching::match_idea)
                 .service(ideas::create_idea)
                 .service(ideas::get_idea),
         );

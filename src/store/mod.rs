@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::domain::{Beacon, Catalog, Initiative, Network, StoredIdea};
+use crate::domain::{Beacon, Catalog, IdeaText, Initiative, Network, StoredIdea};
 
 // `sql` defines the macro the backends expand, so it comes first.
 #[macro_use]
@@ -144,6 +144,14 @@ pub trait Store: Send + Sync + 'static {
         &self,
         key_hash: &[u8],
     ) -> Result<Option<IdempotencyRecord>, StoreError>;
+    /// The catalog's revision, bumped by every import.
+    async fn catalog_revision(&self) -> Result<i64, StoreError>;
+    /// Published ideas ordered by id, after `after`: the text that similar-idea search indexes.
+    async fn published_ideas(
+        &self,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<(Uuid, IdeaText)>, StoreError>;
     /// Forgets the idempotency keys created before `cutoff`; returns how many.
     async fn delete_idempotency_keys_before(
         &self,

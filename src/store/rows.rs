@@ -9,6 +9,7 @@ use crate::domain::{
     Answers, Beacon, Consent, Contact, IdeaStatus, Initiative, Language, LocalizedText, Location,
     Network, NewIdea, StoredIdea,
 };
+use crate::matching::Matching;
 
 #[derive(sqlx::FromRow)]
 pub struct NetworkRow {
@@ -96,6 +97,8 @@ pub struct IdeaRow {
     pub consent_share: bool,
     pub consent_publish: bool,
     pub status: String,
+    pub network: Option<String>,
+    pub matching: Option<Json<Matching>>,
     pub citizen_token_hash: Vec<u8>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -144,6 +147,8 @@ impl TryFrom<IdeaRow> for StoredIdea {
                 },
             },
             status,
+            network: row.network,
+            matching: row.matching.map(|m| m.0),
             citizen_token_hash: row.citizen_token_hash,
             created_at: row.created_at,
             updated_at: row.updated_at,

@@ -125,6 +125,9 @@ macro_rules! impl_sql_store {
                     .await?;
                     summary.beacons += 1;
                 }
+                sqlx::query("UPDATE catalog_revision SET revision = revision + 1 WHERE id = 1")
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 Ok(summary)
             }
@@ -221,8 +224,9 @@ macro_rules! impl_sql_store {
                 sqlx::query(
                     "INSERT INTO ideas (id, title, problem, helpers, motivation, existing_initiatives, new_alliances,
                        postcode, place, language, contact_name, contact_email, contact_phone,
-                       consent_contact, consent_share, consent_publish, status, citizen_token_hash, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+                       consent_contact, consent_share, consent_publish, status, citizen_token_hash, created_at, updated_at,
+                       network, matching)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
                 )
                 .bind(stored.id)
                 .bind(&idea.title)
@@ -244,6 +248,8 @@ macro_rules! impl_sql_store {
                 .bind(&stored.citizen_token_hash)
                 .bind(stored.created_at)
                 .bind(stored.updated_at)
+                .bind(&stored.network)
+                .bind(stored.matching.as_ref().map(sqlx::types::Json))
                 .execute(&mut *tx)
                 .await?;
                 if let Some(key) = key {
@@ -294,6 +300,33 @@ macro_rules! impl_sql_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 Ok(row.map(Into::into))
+            }
+
+            async fn catalog_revision(&self) -> Result<i64, $crate::store::StoreError> {
+                let (revision,): (i64,) = sqlx::query_as("SELECT revision FROM catalog_revision WHERE id = 1")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(revision)
+            }
+
+            async fn published_ideas(
+                &self,
+                after: Option<uuid::Uuid>,
+                limit: u32,
+            ) -> Result<Vec<(uuid::Uuid, $crate::domain::IdeaText)>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::IdeaRow> = sqlx::query_as(
+                    "SELECT * FROM ideas WHERE consent_publish AND ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2",
+                )
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|row| {
+                        let stored: $crate::domain::StoredIdea = row.try_into()?;
+                        Ok((stored.id, stored.idea.text()))
+                    })
+                    .collect()
             }
 
             async fn delete_idempotency_keys_before(

@@ -145,6 +145,7 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> O
         cors_origins: vec![ALLOWED_ORIGIN.to_owned()],
         log_filter: "info".into(),
         log_format: LogFormat::Text,
+        routing_min_confidence: sammen::matching::DEFAULT_MIN_CONFIDENCE,
     };
     adjust(&mut config);
     let app = Application::build(&config)

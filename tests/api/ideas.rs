@@ -25,7 +25,9 @@ async fn a_valid_idea_is_stored_and_reads_back_with_its_token(app: TestApp) {
     let id = created["id"].as_str().unwrap();
     assert_eq!(uuid::Uuid::parse_str(id).unwrap().get_version_num(), 7);
     assert_eq!(location, format!("/v1/ideas/{id}"));
-    assert_eq!(created["status"], "received");
+    assert_eq!(created["status"], "routed");
+    assert_eq!(created["network"], created["matching"]["primary_network"]);
+    assert!(created["network"].is_string());
     let token = created["citizen_token"].as_str().unwrap();
     assert!(token.starts_with("sct_") && token.len() == 47);
 
@@ -45,6 +47,8 @@ async fn a_valid_idea_is_stored_and_reads_back_with_its_token(app: TestApp) {
         assert_eq!(idea[field], sent[field], "{field}");
     }
     assert_eq!(idea["id"], id);
+    assert_eq!(idea["status"], "routed");
+    assert_eq!(idea["matching"], created["matching"]);
     assert_eq!(idea["created_at"], created["created_at"]);
     assert_eq!(app.ideas_stored().await, 1);
 }

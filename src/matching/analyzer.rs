@@ -1,0 +1,382 @@
+//! Text to terms, for Danish and English: Unicode normalisation, lower-casing, word splitting,
+//! stop words, Snowball stemming in the text's language, `ae`/`oe`/`aa` read as `æ`/`ø`/`å`,
+//! and Danish compounds split against the vocabulary the index knows.
+
+use std::collections::HashSet;
+
+use rust_stemmers::{Algorithm, Stemmer};
+use unicode_normalization::UnicodeNormalization;
+use unicode_segmentation::UnicodeSegmentation;
+
+use crate::domain::Language;
+
+/// Shortest part of a compound, in characters.
+const MIN_PART: usize = 3;
+/// Longest word considered, in characters; longer "words" are noise (URLs, hashes).
+const MAX_WORD: usize = 40;
+
+/// One analysed word of a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// The word as folded (lower-case, `ae` read as `æ` where that makes a known word).
+    pub word: String,
+    /// Its stem in the text's language.
+    pub stem: String,
+    /// Stems of the parts when the word is a compound of known words, e.g. `affald`, `sorter`
+    /// for `affaldssortering`.
+    pub parts: Vec<String>,
+}
+
+/// What the analyzer may consult to fold and split: stems known to the index or the lexicon.
+pub trait Vocabulary {
+    /// Whether `stem` is a known Danish or English stem.
+    fn knows(&self, stem: &str) -> bool;
+}
+
+impl Vocabulary for HashSet<String> {
+    fn knows(&self, stem: &str) -> bool {
+        self.contains(stem)
+    }
+}
+
+/// Knows nothing: no folding guesses, no compound splitting.
+pub struct NoVocabulary;
+
+impl Vocabulary for NoVocabulary {
+    fn knows(&self, _stem: &str) -> bool {
+        false
+    }
+}
+
+/// Words so common in how people write about anything that they say nothing about what an
+/// idea is about; the stop-word lists lack them. General language, no catalog's words.
+const GENERIC_DA: &[&str] = &[
+    "bare", "også", "gerne", "måske", "rigtig", "rigtigt", "helt", "lidt", "lige", "meget", "mere",
+    "mest", "mange", "flere", "nogle", "noget", "nogen", "ting", "tingene", "folk", "synes",
+    "tror", "ved", "vide", "sige", "siger", "sagt", "kunne", "skulle", "ville", "gøre", "gør",
+    "gjort", "få", "får", "fik", "fået", "komme", "kommer", "kom", "gå", "går", "gik", "se", "ser",
+    "så", "sådan", "hvordan", "hvorfor", "hvornår", "ny", "nyt", "nye", "god", "godt", "gode",
+    "stor", "stort", "store", "lille", "små", "hele", "altid", "aldrig", "igen", "allerede",
+    "stadig", "egentlig", "faktisk", "virkelig", "især", "fx", "osv", "evt", "jo", "nok", "vel",
+    "dog", "ja", "nej", "hej", "tak", "sted", "steder", "gang", "gange", "dag", "dage", "år",
+    "måned", "måneden", "uge", "ugen", "mens", "både", "hver", "hvert", "anden", "andet", "andre",
+    "kan", "kun", "lad", "lave", "laver", "lavet", "sætte", "sætter", "stille", "stiller", "bruge",
+    "bruger", "brugt", "begge", "ene", "eneste", "enhver", "fordi", "forrige", "før", "hvilken",
+    "hvilke", "ingen", "intet", "næste", "næsten", "okay", "tage", "tager", "taget", "vores",
+    "jeres", "sted", "stedet", "give", "giver", "givet", "finde", "finder", "fundet", "tænke",
+    "tænker", "prøve", "prøver", "mener", "måde", "måder", "del", "dele", "delen",
+];
+const GENERIC_EN: &[&str] = &[
+    "would", "could", "should", "also", "like", "get", "got", "make", "made", "many", "much",
+    "lot", "lots", "really", "thing", "things", "people", "want", "wants", "need", "needs",
+    "maybe", "perhaps", "even", "just", "still", "already", "always", "never", "new", "good",
+    "great", "big", "small", "every", "one", "two", "day", "days", "week", "weeks", "year",
+    "years", "month", "time", "times", "way", "ways", "think", "know", "say", "said", "go",
+    "going", "come", "see", "e.g", "etc", "please", "thanks", "hi", "place", "use", "used",
+    "using", "put", "set", "take", "give", "find", "try", "let", "lets",
+];
+
+/// The analyzer: stemmers and stop words of both languages. Cheap to share.
+pub struct Analyzer {
+    danish: Stemmer,
+    english: Stemmer,
+    danish_stop: HashSet<&'static str>,
+    english_stop: HashSet<&'static str>,
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Analyzer {
+    /// An analyzer with the Snowball stemmers and the NLTK stop words of Danish and English.
+    pub fn new() -> Self {
+        Self {
+            danish: Stemmer::create(Algorithm::Danish),
+            english: Stemmer::create(Algorithm::English),
+            danish_stop: stop_words::get("da")
+                .iter()
+                .chain(GENERIC_DA)
+                .copied()
+                .collect(),
+            english_stop: stop_words::get("en")
+                .iter()
+                .chain(GENERIC_EN)
+                .copied()
+                .collect(),
+        }
+    }
+
+    /// Lower-cased, NFC-normalised words of a text.
+    pub fn words(text: &str) -> Vec<String> {
+        let normalised: String = text.nfc().collect::<String>().to_lowercase();
+        normalised
+            .unicode_words()
+            .flat_map(|w| w.split(['_', '\'', '’']))
+            .filter(|w| {
+                let length = w.chars().count();
+                (2..=MAX_WORD).contains(&length) && w.chars().any(char::is_alphabetic)
+            })
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The language a text is most likely written in: Danish unless English stop words
+    /// clearly outnumber Danish evidence (Danish stop words and the letters æ, ø, å).
+    pub fn detect(&self, text: &str) -> Language {
+        let (mut danish, mut english) = (0usize, 0usize);
+        for word in Self::words(text) {
+            if word.contains(['æ', 'ø', 'å']) {
+                danish += 2;
+            }
+            if self.danish_stop.contains(word.as_str()) {
+                danish += 1;
+            }
+            if self.english_stop.contains(word.as_str()) {
+                english += 1;
+            }
+        }
+        if english > danish {
+            Language::En
+        } else {
+            Language::Da
+        }
+    }
+
+    /// Whether `word` is a stop word of `language`.
+    pub fn is_stop(&self, word: &str, language: Language) -> bool {
+        match language {
+            Language::Da => self.danish_stop.contains(word),
+            Language::En => self.english_stop.contains(word),
+        }
+    }
+
+    /// The Snowball stem of a lower-case word. Danish is stemmed twice: one pass leaves
+    /// `legepladsen` at `legeplads` but takes `legeplads` to `legeplad`, and the second pass
+    /// makes the forms of a word meet.
+    pub fn stem(&self, word: &str, language: Language) -> String {
+        match language {
+            Language::Da => {
+                let once = self.danish.stem(word);
+                self.danish.stem(&once).into_owned()
+            }
+            Language::En => self.english.stem(word).into_owned(),
+        }
+    }
+
+    /// The tokens of a text in `language`: stop words removed, stemmed, folded and split
+    /// against `vocabulary`.
+    pub fn analyze(
+        &self,
+        text: &str,
+        language: Language,
+        vocabulary: &dyn Vocabulary,
+    ) -> Vec<Token> {
+        Self::words(text)
+            .into_iter()
+            .filter(|w| !self.is_stop(w, language))
+            .map(|word| self.token(word, language, vocabulary))
+            .collect()
+    }
+
+    fn token(&self, word: String, language: Language, vocabulary: &dyn Vocabulary) -> Token {
+        let mut word = word;
+        let mut stem = self.stem(&word, language);
+        if language == Language::Da
+            && !vocabulary.knows(&stem)
+            && let Some(folded) = fold_digraphs(&word)
+        {
+            let folded_stem = self.stem(&folded, language);
+            if vocabulary.knows(&folded_stem) {
+                word = folded;
+                stem = folded_stem;
+            }
+        }
+        let parts = if language == Language::Da {
+            self.split_compound(&stem, vocabulary, 0)
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        Token { word, stem, parts }
+    }
+
+    /// Splits a Danish stem into known stems, allowing a linking `s` or `e` after each part
+    /// but the last, and preferring the longest first part. `None` when no split is known.
+    fn split_compound(
+        &self,
+        stem: &str,
+        vocabulary: &dyn Vocabulary,
+        depth: usize,
+    ) -> Option<Vec<String>> {
+        let chars: Vec<char> = stem.chars().collect();
+        if depth > 2 || chars.len() < 2 * MIN_PART {
+            return None;
+        }
+        for cut in (MIN_PART..=chars.len() - MIN_PART).rev() {
+            let head: String = chars[..cut].iter().collect();
+            let rest: String = chars[cut..].iter().collect();
+            let Some(head_stem) = self.known_part(&head, vocabulary) else {
+                continue;
+            };
+            let tail = self
+                .known_part(&rest, vocabulary)
+                .map(|s| vec![s])
+                .or_else(|| {
+                    // A linking letter between the parts: "affald|s|sortering", "børn|e|have".
+                    let linked = rest.strip_prefix(['s', 'e'])?;
+                    (linked.chars().count() >= MIN_PART)
+                        .then(|| self.known_part(linked, vocabulary).map(|s| vec![s]))
+                        .flatten()
+                        .or_else(|| self.split_compound(linked, vocabulary, depth + 1))
+                });
+            let tail = tail.or_else(|| self.split_compound(&rest, vocabulary, depth + 1));
+            if let Some(mut tail) = tail {
+                let mut parts = vec![head_stem];
+                parts.append(&mut tail);
+                return Some(parts);
+            }
+        }
+        None
+    }
+
+    /// The stem of `part` when it (or its stem) is a known, non-stop word.
+    fn known_part(&self, part: &str, vocabulary: &dyn Vocabulary) -> Option<String> {
+        if part.chars().count() < MIN_PART || self.danish_stop.contains(part) {
+            return None;
+        }
+        if vocabulary.knows(part) {
+            return Some(part.to_owned());
+        }
+        let stem = self.stem(part, Language::Da);
+        (stem.chars().count() >= MIN_PART && vocabulary.knows(&stem)).then_some(stem)
+    }
+}
+
+/// `ae`, `oe`, `aa` read as `æ`, `ø`, `å`, as Danes write without those keys; `None` when the
+/// word has none of them.
+pub fn fold_digraphs(word: &str) -> Option<String> {
+    if !(word.contains("ae") || word.contains("oe") || word.contains("aa")) {
+        return None;
+    }
+    Some(
+        word.replace("ae", "æ")
+            .replace("oe", "ø")
+            .replace("aa", "å"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vocabulary(analyzer: &Analyzer, words: &[&str]) -> HashSet<String> {
+        words
+            .iter()
+            .map(|w| analyzer.stem(w, Language::Da))
+            .collect()
+    }
+
+    fn stems_and_parts(tokens: &[Token]) -> Vec<String> {
+        tokens
+            .iter()
+            .flat_map(|t| std::iter::once(t.stem.clone()).chain(t.parts.iter().cloned()))
+            .collect()
+    }
+
+    #[test]
+    fn danish_compounds_meet_their_parts() {
+        let analyzer = Analyzer::new();
+        let known = vocabulary(
+            &analyzer,
+            &[
+                "affald",
+                "sortering",
+                "cykel",
+                "sti",
+                "legeplads",
+                "børn",
+                "have",
+            ],
+        );
+
+        let tokens = analyzer.analyze(
+            "Affaldssortering på cykelstien ved legepladsen",
+            Language::Da,
+            &known,
+        );
+
+        let terms = stems_and_parts(&tokens);
+        for expected in ["affald", "cykel", "sti", "legeplads"] {
+            assert!(
+                terms.contains(&analyzer.stem(expected, Language::Da)),
+                "{expected} not in {terms:?}"
+            );
+        }
+        assert!(terms.contains(&analyzer.stem("sortering", Language::Da)));
+    }
+
+    #[test]
+    fn stemming_meets_inflected_forms() {
+        let analyzer = Analyzer::new();
+        let a = analyzer.analyze("cykelstier", Language::Da, &NoVocabulary);
+        let b = analyzer.analyze("cykelsti", Language::Da, &NoVocabulary);
+        assert_eq!(a[0].stem, b[0].stem);
+        let a = analyzer.analyze("volunteers", Language::En, &NoVocabulary);
+        let b = analyzer.analyze("volunteering", Language::En, &NoVocabulary);
+        assert_eq!(a[0].stem, b[0].stem);
+    }
+
+    #[test]
+    fn digraphs_fold_only_into_known_words() {
+        let analyzer = Analyzer::new();
+        let known = vocabulary(&analyzer, &["ældre", "forfærdelig"]);
+
+        let tokens = analyzer.analyze("aeldre forfaerdeligt does", Language::Da, &known);
+
+        assert_eq!(tokens[0].word, "ældre");
+        assert_eq!(tokens[1].word, "forfærdeligt");
+        assert_eq!(tokens[2].word, "does");
+    }
+
+    #[test]
+    fn stop_words_go_and_case_and_normalisation_do_not_matter() {
+        let analyzer = Analyzer::new();
+        let decomposed = "Gro\u{0308}n"; // "Grøn" would be precomposed; this is o + combining diaeresis
+        let tokens = analyzer.analyze(
+            &format!("Det er en {decomposed} IDÉ og Idé"),
+            Language::Da,
+            &NoVocabulary,
+        );
+        let words: Vec<&str> = tokens.iter().map(|t| t.word.as_str()).collect();
+        assert_eq!(words, ["grön", "idé", "idé"]);
+    }
+
+    #[test]
+    fn the_language_of_a_text_is_detected() {
+        let analyzer = Analyzer::new();
+        assert_eq!(
+            analyzer.detect("Jeg vil gerne lave en have for de ældre i byen"),
+            Language::Da
+        );
+        assert_eq!(
+            analyzer.detect("I would like to start a garden for the elderly in the city"),
+            Language::En
+        );
+        assert_eq!(analyzer.detect(""), Language::Da);
+    }
+
+    #[test]
+    fn english_text_is_stemmed_as_english() {
+        let analyzer = Analyzer::new();
+        let tokens = analyzer.analyze(
+            "The neighbours are organising litter picking",
+            Language::En,
+            &NoVocabulary,
+        );
+        let stems: Vec<&str> = tokens.iter().map(|t| t.stem.as_str()).collect();
+        assert_eq!(stems, ["neighbour", "organis", "litter", "pick"]);
+    }
+}

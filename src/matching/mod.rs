@@ -1,0 +1,407 @@
+//! Matching: routes an idea to the network that should take it, and finds related
+//! initiatives, similar ideas and the beacons it serves, each with the evidence that placed it.
+//!
+//! Pure: no database and no HTTP. Everything it knows about networks comes from the catalog it
+//! is given; what it knows of language (stemmers, stop words, compounds, synonyms,
+//! translations) is general.
+
+mod analyzer;
+mod catalog;
+mod explain;
+mod index;
+mod lexicon;
+mod names;
+mod query;
+mod scorer;
+mod similar;
+
+use std::sync::{Arc, RwLock};
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+pub use analyzer::{Analyzer, Token};
+pub use catalog::CatalogIndex;
+pub use explain::Reason;
+pub use lexicon::Lexicon;
+use names::NameMatcher;
+pub use query::Query;
+use scorer::Scorer;
+use similar::IdeaIndex;
+
+use crate::domain::{Catalog, IdeaText, Language, LocalizedText};
+
+/// Default of `SAMMEN_ROUTING_MIN_CONFIDENCE`.
+pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.2;
+/// How many initiatives and similar ideas a result holds.
+pub const TOP: usize = 5;
+/// Least score of a beacon that applies.
+const BEACON_MIN: f32 = 0.08;
+/// Least score of a similar idea.
+const SIMILAR_MIN: f32 = 0.12;
+/// Evidence items per entry.
+const REASONS: usize = 4;
+
+/// Bonus for a network that serves the idea's postcode or place.
+const AREA_BONUS: f32 = 0.08;
+/// Bonus for a network the idea names among its helpers.
+const NAMED_NETWORK_BONUS: f32 = 0.08;
+/// Bonus for an initiative the idea names among existing initiatives...
+const NAMED_INITIATIVE_BONUS: f32 = 0.5;
+/// ...and for that initiative's network.
+const NAMED_INITIATIVE_NETWORK_BONUS: f32 = 0.1;
+/// How much an initiative's network's score lifts the initiative.
+const NETWORK_PRIOR: f32 = 0.25;
+
+/// A network in a result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct NetworkMatch {
+    /// The network's slug.
+    pub slug: String,
+    /// Its name.
+    pub name: LocalizedText,
+    /// Confidence, 0..1.
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    pub score: f32,
+    /// The evidence.
+    pub reasons: Vec<Reason>,
+}
+
+/// An initiative in a result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct InitiativeMatch {
+    /// The initiative's slug.
+    pub slug: String,
+    /// Its title.
+    pub title: LocalizedText,
+    /// Its network's slug.
+    pub network: String,
+    /// Relevance, 0..1.
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    pub score: f32,
+    /// The evidence.
+    pub reasons: Vec<Reason>,
+}
+
+/// A published idea like this one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SimilarIdea {
+    /// The idea's id.
+    pub id: Uuid,
+    /// Its title.
+    pub title: String,
+    /// Similarity, 0..1.
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    pub score: f32,
+    /// The evidence.
+    pub reasons: Vec<Reason>,
+}
+
+/// A beacon the idea serves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BeaconMatch {
+    /// The beacon's slug.
+    pub slug: String,
+    /// Its name.
+    pub name: LocalizedText,
+    /// Relevance, 0..1.
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    pub score: f32,
+}
+
+/// Where an idea belongs, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Matching {
+    /// The language of the idea (given, or detected).
+    pub language: Language,
+    /// The network that should take the idea; null when none is confident enough (triage).
+    pub primary_network: Option<String>,
+    /// Every network, best first.
+    pub networks: Vec<NetworkMatch>,
+    /// Related initiatives, best first (at most 5).
+    pub initiatives: Vec<InitiativeMatch>,
+    /// Similar published ideas, best first (at most 5).
+    pub similar_ideas: Vec<SimilarIdea>,
+    /// The beacons the idea serves, best first.
+    pub beacons: Vec<BeaconMatch>,
+}
+
+fn round(score: f32) -> f32 {
+    (score.clamp(0.0, 1.0) * 1000.0).round() / 1000.0
+}
+
+/// The matching engine: the catalog index and the index of published ideas, both replaceable
+/// while requests are served.
+pub struct Matcher {
+    analyzer: Analyzer,
+    lexicon: &'static Lexicon,
+    catalog: RwLock<Arc<CatalogIndex>>,
+    ideas: RwLock<IdeaIndex>,
+    min_confidence: f32,
+}
+
+impl Matcher {
+    /// An engine for `catalog`, routing when the best network scores at least `min_confidence`.
+    pub fn new(catalog: &Catalog, min_confidence: f32) -> Self {
+        let analyzer = Analyzer::new();
+        let lexicon = Lexicon::builtin();
+        let index = CatalogIndex::build(catalog, &analyzer, lexicon);
+        Self {
+            analyzer,
+            lexicon,
+            catalog: RwLock::new(Arc::new(index)),
+            ideas: RwLock::new(IdeaIndex::default()),
+            min_confidence,
+        }
+    }
+
+    /// Replaces the catalog; the next match uses it.
+    pub fn set_catalog(&self, catalog: &Catalog) {
+        let index = Arc::new(CatalogIndex::build(catalog, &self.analyzer, self.lexicon));
+        *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = index;
+    }
+
+    fn current_catalog(&self) -> Arc<CatalogIndex> {
+        self.catalog
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Makes a published idea findable among similar ideas.
+    pub fn add_idea(&self, id: Uuid, idea: &IdeaText) {
+        let catalog = self.current_catalog();
+        let vocabulary = catalog.vocabulary(self.lexicon);
+        self.ideas
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, idea, &self.analyzer, &vocabulary);
+    }
+
+    /// Takes an idea out of the similar ideas; whether it was there.
+    pub fn remove_idea(&self, id: Uuid) -> bool {
+        self.ideas
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id)
+    }
+
+    /// How many published ideas can be found.
+    pub fn published_ideas(&self) -> usize {
+        self.ideas.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Matches an idea against the catalog and the published ideas.
+    pub fn match_idea(&self, idea: &IdeaText) -> Matching {
+        self.match_with_limit(idea, TOP)
+    }
+
+    /// As [`Matcher::match_idea`], with up to `limit` initiatives and similar ideas.
+    pub fn match_with_limit(&self, idea: &IdeaText, limit: usize) -> Matching {
+        let catalog = self.current_catalog();
+        let query = Query::build(
+            idea,
+            &self.analyzer,
+            self.lexicon,
+            &catalog.vocabulary(self.lexicon),
+        );
+        let initiatives_named = named(
+            &catalog.initiatives,
+            idea.answers.existing_initiatives.as_deref(),
+            |i| &i.names,
+        );
+        let networks_named = named(&catalog.networks, idea.answers.helpers.as_deref(), |n| {
+            &n.names
+        });
+
+        let networks =
+            self.rank_networks(&catalog, &query, idea, &initiatives_named, &networks_named);
+        let primary_network = networks
+            .first()
+            .filter(|best| best.score >= self.min_confidence)
+            .map(|best| best.slug.clone());
+        let initiatives = rank_initiatives(&catalog, &query, &networks, &initiatives_named, limit);
+        let beacons = rank_beacons(&catalog, &query);
+        let similar_ideas = self
+            .ideas
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .similar(&query, limit, SIMILAR_MIN);
+        Matching {
+            language: query.language,
+            primary_network,
+            networks,
+            initiatives,
+            similar_ideas,
+            beacons,
+        }
+    }
+
+    fn rank_networks(
+        &self,
+        catalog: &CatalogIndex,
+        query: &Query,
+        idea: &IdeaText,
+        initiatives_named: &[usize],
+        networks_named: &[usize],
+    ) -> Vec<NetworkMatch> {
+        let scorer = Scorer::new(
+            query,
+            &catalog.terms,
+            &catalog.network_docs,
+            |t| catalog.idf(t),
+            catalog.unknown_idf,
+        );
+        let scores = scorer.scores();
+        let location: Vec<String> = idea
+            .location
+            .iter()
+            .flat_map(|l| [l.postcode.as_deref(), l.place.as_deref()])
+            .flatten()
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(NameMatcher::simplify)
+            .collect();
+        let mut ranked: Vec<NetworkMatch> = catalog
+            .networks
+            .iter()
+            .enumerate()
+            .map(|(i, network)| {
+                let doc = i as u32;
+                let mut score = scores.get(&doc).copied().unwrap_or(0.0);
+                let mut reasons = Vec::new();
+                if let Some(area) = location.iter().find(|value| network.areas.contains(*value)) {
+                    score += AREA_BONUS;
+                    reasons.push(Reason::Area {
+                        value: area.clone(),
+                    });
+                }
+                if networks_named.contains(&i) {
+                    score += NAMED_NETWORK_BONUS;
+                    reasons.push(Reason::NamedNetwork {
+                        value: network.names.display.clone(),
+                    });
+                }
+                for named in initiatives_named
+                    .iter()
+                    .filter(|n| catalog.initiatives[**n].network == i)
+                {
+                    score += NAMED_INITIATIVE_NETWORK_BONUS;
+                    reasons.push(Reason::NamedInitiative {
+                        value: catalog.initiatives[*named].names.display.clone(),
+                    });
+                }
+                reasons.extend(scorer.explain(doc, REASONS));
+                NetworkMatch {
+                    slug: network.slug.clone(),
+                    name: network.name.clone(),
+                    score: round(score),
+                    reasons,
+                }
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
+        ranked
+    }
+}
+
+/// Positions of the entries whose name the text holds.
+fn named<T>(entries: &[T], text: Option<&str>, names: impl Fn(&T) -> &NameMatcher) -> Vec<usize> {
+    let Some(text) = text else {
+        return Vec::new();
+    };
+    let words = NameMatcher::text_words(text);
+    entries
+        .iter()
+        .enumerate()
+        .filter(|(_, entry)| names(entry).found_in(&words))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn rank_initiatives(
+    catalog: &CatalogIndex,
+    query: &Query,
+    networks: &[NetworkMatch],
+    named: &[usize],
+    limit: usize,
+) -> Vec<InitiativeMatch> {
+    let scorer = Scorer::new(
+        query,
+        &catalog.terms,
+        &catalog.initiative_docs,
+        |t| catalog.idf(t),
+        catalog.unknown_idf,
+    );
+    let mut scores = scorer.scores();
+    for n in named {
+        *scores.entry(*n as u32).or_default() += NAMED_INITIATIVE_BONUS;
+    }
+    let network_score = |i: usize| {
+        let slug = &catalog.networks[i].slug;
+        networks
+            .iter()
+            .find(|n| &n.slug == slug)
+            .map_or(0.0, |n| n.score)
+    };
+    let mut ranked: Vec<(u32, f32)> = scores
+        .into_iter()
+        .map(|(doc, score)| {
+            let initiative = &catalog.initiatives[doc as usize];
+            (
+                doc,
+                score + NETWORK_PRIOR * network_score(initiative.network) * score.min(0.2) / 0.2,
+            )
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked
+        .into_iter()
+        .take(limit)
+        .map(|(doc, score)| {
+            let initiative = &catalog.initiatives[doc as usize];
+            let mut reasons = Vec::new();
+            if named.contains(&(doc as usize)) {
+                reasons.push(Reason::NamedInitiative {
+                    value: initiative.names.display.clone(),
+                });
+            }
+            reasons.extend(scorer.explain(doc, REASONS));
+            InitiativeMatch {
+                slug: initiative.slug.clone(),
+                title: initiative.title.clone(),
+                network: catalog.networks[initiative.network].slug.clone(),
+                score: round(score),
+                reasons,
+            }
+        })
+        .collect()
+}
+
+fn rank_beacons(catalog: &CatalogIndex, query: &Query) -> Vec<BeaconMatch> {
+    let scorer = Scorer::new(
+        query,
+        &catalog.terms,
+        &catalog.beacon_docs,
+        |t| catalog.idf(t),
+        catalog.unknown_idf,
+    );
+    let mut ranked: Vec<(u32, f32)> = scorer
+        .scores()
+        .into_iter()
+        .filter(|(_, s)| *s >= BEACON_MIN)
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked
+        .into_iter()
+        .map(|(doc, score)| {
+            let beacon = &catalog.beacons[doc as usize];
+            BeaconMatch {
+                slug: beacon.slug.clone(),
+                name: beacon.name.clone(),
+                score: round(score),
+            }
+        })
+        .collect()
+}

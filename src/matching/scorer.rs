@@ -1,0 +1,152 @@
+//! BM25F scoring of a query against one collection, calibrated to 0..1, with the evidence.
+//!
+//! A document's score is the share of the query's information it explains: each query word
+//! contributes its weight × the IDF of its best alternative × BM25's saturated frequency in
+//! the document (0..1), and the sum is divided by what a document holding every word would
+//! get. Words the collection has never seen count in that ideal at a fraction of their IDF, so
+//! an idea about things the catalog does not cover scores low. The score is thus a proportion,
+//! comparable across catalogs of any size, which is what lets one routing threshold serve all.
+
+use std::collections::HashMap;
+
+use super::explain::Reason;
+use super::index::{Bm25Index, Terms};
+use super::query::{Alternative, Query, QueryTerm, Via};
+
+/// How much a word unknown to the collection counts in the ideal, against a known word.
+const UNKNOWN_SHARE: f32 = 0.35;
+/// Synonyms and translations bridge words a collection lacks; for a word it has, they mostly
+/// add other senses, so they count this much less.
+const KNOWN_WORD_EXPANSION: f32 = 0.3;
+
+struct Resolved<'q> {
+    term: &'q QueryTerm,
+    /// Term id, weight × IDF, and the alternative.
+    alternatives: Vec<(u32, f32, &'q Alternative)>,
+}
+
+/// A query resolved against one collection.
+pub struct Scorer<'a> {
+    index: &'a Bm25Index,
+    resolved: Vec<Resolved<'a>>,
+    ideal: f32,
+}
+
+impl<'a> Scorer<'a> {
+    /// Resolves `query` against `index`, whose terms are `terms` and whose IDF is `idf`.
+    pub fn new(
+        query: &'a Query,
+        terms: &Terms,
+        index: &'a Bm25Index,
+        idf: impl Fn(u32) -> f32,
+        unknown_idf: f32,
+    ) -> Self {
+        let mut ideal = 0.0;
+        let mut resolved = Vec::new();
+        for term in &query.terms {
+            let known = terms.contains(&term.alternatives[0].stem);
+            let alternatives: Vec<(u32, f32, &Alternative)> = term
+                .alternatives
+                .iter()
+                .filter_map(|alternative| {
+                    let id = terms.get(&alternative.stem)?;
+                    let damping = match alternative.via {
+                        Via::Synonym(_) | Via::Translation(_) if known => KNOWN_WORD_EXPANSION,
+                        _ => 1.0,
+                    };
+                    Some((id, alternative.weight * damping * idf(id), alternative))
+                })
+                .collect();
+            let best = alternatives.iter().map(|(_, w, _)| *w).fold(0.0, f32::max);
+            if alternatives.is_empty() {
+                ideal += term.weight * unknown_idf * UNKNOWN_SHARE;
+            } else {
+                ideal += term.weight * best.max(unknown_idf * UNKNOWN_SHARE);
+                resolved.push(Resolved { term, alternatives });
+            }
+        }
+        Self {
+            index,
+            resolved,
+            ideal,
+        }
+    }
+
+    /// Every document that meets the query, with its score in 0..1.
+    pub fn scores(&self) -> HashMap<u32, f32> {
+        let mut totals: HashMap<u32, f32> = HashMap::new();
+        if self.ideal <= 0.0 {
+            return totals;
+        }
+        let mut best: HashMap<u32, f32> = HashMap::new();
+        for resolved in &self.resolved {
+            best.clear();
+            for (id, weight, _) in &resolved.alternatives {
+                for (doc, frequency) in self.index.postings(*id) {
+                    let value = weight * self.index.saturation(*doc, *frequency);
+                    let entry = best.entry(*doc).or_default();
+                    *entry = entry.max(value);
+                }
+            }
+            for (doc, value) in &best {
+                *totals.entry(*doc).or_default() += resolved.term.weight * value / self.ideal;
+            }
+        }
+        totals
+    }
+
+    /// The words that placed `doc`, strongest first, at most `limit`.
+    pub fn explain(&self, doc: u32, limit: usize) -> Vec<Reason> {
+        let mut contributions: Vec<(f32, Reason)> = self
+            .resolved
+            .iter()
+            .filter_map(|resolved| {
+                resolved
+                    .alternatives
+                    .iter()
+                    .map(|(id, weight, alternative)| {
+                        let value =
+                            weight * self.index.saturation(doc, self.index.frequency(doc, *id));
+                        (value, *alternative)
+                    })
+                    .filter(|(value, _)| *value > 0.0)
+                    .max_by(|a, b| a.0.total_cmp(&b.0))
+                    .map(|(value, alternative)| {
+                        (
+                            resolved.term.weight * value,
+                            reason(resolved.term, alternative),
+                        )
+                    })
+            })
+            .collect();
+        contributions.sort_by(|a, b| b.0.total_cmp(&a.0));
+        contributions
+            .into_iter()
+            .take(limit)
+            .map(|(_, reason)| reason)
+            .collect()
+    }
+}
+
+fn reason(term: &QueryTerm, alternative: &Alternative) -> Reason {
+    let field = term.field.to_owned();
+    let word = term.word.clone();
+    match &alternative.via {
+        Via::Exact => Reason::Term { term: word, field },
+        Via::Part => Reason::Compound {
+            term: word,
+            part: alternative.stem.clone(),
+            field,
+        },
+        Via::Synonym(via) => Reason::Synonym {
+            term: word,
+            via: via.clone(),
+            field,
+        },
+        Via::Translation(via) => Reason::Translation {
+            term: word,
+            via: via.clone(),
+            field,
+        },
+    }
+}
