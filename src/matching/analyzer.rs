@@ -15,6 +15,12 @@ const MIN_PART: usize = 3;
 /// Longest word considered, in characters; longer "words" are noise (URLs, hashes).
 const MAX_WORD: usize = 40;
 
+/// Danish derivational endings that are words in a dictionary but never the tail of a
+/// compound: "erfar|ing" is not experience + ing.
+const SUFFIXES: &[&str] = &[
+    "ing", "ning", "inger", "hed", "heder", "else", "lig", "lige", "ligt", "isk", "iske",
+];
+
 /// One analysed word of a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
@@ -244,7 +250,10 @@ impl Analyzer {
 
     /// The stem of `part` when it (or its stem) is a known, non-stop word.
     fn known_part(&self, part: &str, vocabulary: &dyn Vocabulary) -> Option<String> {
-        if part.chars().count() < MIN_PART || self.danish_stop.contains(part) {
+        if part.chars().count() < MIN_PART
+            || self.danish_stop.contains(part)
+            || SUFFIXES.contains(&part)
+        {
             return None;
         }
         if vocabulary.knows(part) {

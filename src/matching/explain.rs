@@ -52,6 +52,12 @@ pub enum Reason {
         /// The initiative's title as the catalog writes it.
         value: String,
     },
+    /// The idea reads as a complaint or a question to a municipal service rather than a
+    /// proposal to develop together, which lowers every network's score.
+    ServiceRequest {
+        /// The word or phrase that says so.
+        value: String,
+    },
     /// The idea names this network among those who can help.
     NamedNetwork {
         /// The network's name as the catalog writes it.

@@ -33,13 +33,13 @@ use similar::IdeaIndex;
 use crate::domain::{Catalog, IdeaText, Language, LocalizedText};
 
 /// Default of `SAMMEN_ROUTING_MIN_CONFIDENCE`.
-pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.2;
+pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.35;
 /// How many initiatives and similar ideas a result holds.
 pub const TOP: usize = 5;
 /// Least score of a beacon that applies.
-const BEACON_MIN: f32 = 0.08;
+const BEACON_MIN: f32 = 0.4;
 /// Least score of a similar idea.
-const SIMILAR_MIN: f32 = 0.12;
+const SIMILAR_MIN: f32 = 0.55;
 /// Evidence items per entry.
 const REASONS: usize = 4;
 
@@ -51,6 +51,11 @@ const NAMED_NETWORK_BONUS: f32 = 0.08;
 const NAMED_INITIATIVE_BONUS: f32 = 0.5;
 /// ...and for that initiative's network.
 const NAMED_INITIATIVE_NETWORK_BONUS: f32 = 0.1;
+/// How much a network's best-matching initiative weighs in its score, against its profile: an
+/// idea that fits one of a network's initiatives well belongs with that network.
+const INITIATIVE_EVIDENCE: f32 = 0.5;
+/// What a network's score is multiplied by when the idea reads as a service request.
+const SERVICE_REQUEST_FACTOR: f32 = 0.4;
 /// How much an initiative's network's score lifts the initiative.
 const NETWORK_PRIOR: f32 = 0.25;
 
@@ -127,8 +132,15 @@ pub struct Matching {
     pub beacons: Vec<BeaconMatch>,
 }
 
-fn round(score: f32) -> f32 {
-    (score.clamp(0.0, 1.0) * 1000.0).round() / 1000.0
+/// The raw score at which the calibrated score is 1 − 1/e ≈ 0.63.
+const CALIBRATION_SCALE: f32 = 0.15;
+
+/// Maps a raw score (the share of the query's information a document explains, plus signal
+/// bonuses) onto 0..1, stretching the low range where the decisions are made: raw 0.07 is
+/// 0.37, raw 0.15 is 0.63, raw 0.35 is 0.90. Rounded to three decimals.
+fn calibrate(raw: f32) -> f32 {
+    let calibrated = 1.0 - (-raw.max(0.0) / CALIBRATION_SCALE).exp();
+    (calibrated.clamp(0.0, 1.0) * 1000.0).round() / 1000.0
 }
 
 /// The matching engine: the catalog index and the index of published ideas, both replaceable
@@ -254,6 +266,19 @@ impl Matcher {
             catalog.unknown_idf,
         );
         let scores = scorer.scores();
+        let initiative_scores = Scorer::new(
+            query,
+            &catalog.terms,
+            &catalog.initiative_docs,
+            |t| catalog.idf(t),
+            catalog.unknown_idf,
+        )
+        .scores();
+        let mut best_initiative = vec![0.0f32; catalog.networks.len()];
+        for (doc, score) in &initiative_scores {
+            let network = catalog.initiatives[*doc as usize].network;
+            best_initiative[network] = best_initiative[network].max(*score);
+        }
         let location: Vec<String> = idea
             .location
             .iter()
@@ -269,7 +294,9 @@ impl Matcher {
             .enumerate()
             .map(|(i, network)| {
                 let doc = i as u32;
-                let mut score = scores.get(&doc).copied().unwrap_or(0.0);
+                let mut score = (1.0 - INITIATIVE_EVIDENCE)
+                    * scores.get(&doc).copied().unwrap_or(0.0)
+                    + INITIATIVE_EVIDENCE * best_initiative[i];
                 let mut reasons = Vec::new();
                 if let Some(area) = location.iter().find(|value| network.areas.contains(*value)) {
                     score += AREA_BONUS;
@@ -292,11 +319,15 @@ impl Matcher {
                         value: catalog.initiatives[*named].names.display.clone(),
                     });
                 }
+                if let Some(cue) = &query.service_request {
+                    score *= SERVICE_REQUEST_FACTOR;
+                    reasons.insert(0, Reason::ServiceRequest { value: cue.clone() });
+                }
                 reasons.extend(scorer.explain(doc, REASONS));
                 NetworkMatch {
                     slug: network.slug.clone(),
                     name: network.name.clone(),
-                    score: round(score),
+                    score: calibrate(score),
                     reasons,
                 }
             })
@@ -372,7 +403,7 @@ fn rank_initiatives(
                 slug: initiative.slug.clone(),
                 title: initiative.title.clone(),
                 network: catalog.networks[initiative.network].slug.clone(),
-                score: round(score),
+                score: calibrate(score),
                 reasons,
             }
         })
@@ -390,7 +421,7 @@ fn rank_beacons(catalog: &CatalogIndex, query: &Query) -> Vec<BeaconMatch> {
     let mut ranked: Vec<(u32, f32)> = scorer
         .scores()
         .into_iter()
-        .filter(|(_, s)| *s >= BEACON_MIN)
+        .filter(|(_, s)| calibrate(*s) >= BEACON_MIN)
         .collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     ranked
@@ -400,7 +431,7 @@ fn rank_beacons(catalog: &CatalogIndex, query: &Query) -> Vec<BeaconMatch> {
             BeaconMatch {
                 slug: beacon.slug.clone(),
                 name: beacon.name.clone(),
-                score: round(score),
+                score: calibrate(score),
             }
         })
         .collect()

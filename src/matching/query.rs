@@ -66,6 +66,55 @@ pub struct QueryTerm {
     pub alternatives: Vec<Alternative>,
 }
 
+/// Words of complaints and of questions to a municipal service: a co-creation idea proposes,
+/// a service request reports, asks or complains. General language, no catalog's words.
+const SERVICE_WORDS: &[&str] = &[
+    "klage",
+    "klager",
+    "klagen",
+    "klagede",
+    "klaget",
+    "anke",
+    "annullere",
+    "annulleret",
+    "refusion",
+    "erstatning",
+    "afgift",
+    "afgiften",
+    "p-afgift",
+    "parkeringsafgift",
+    "bøde",
+    "bøden",
+    "gebyr",
+    "gebyret",
+    "skat",
+    "skatten",
+    "grundskyld",
+    "ejendomsskat",
+    "ejendomsvurdering",
+    "complain",
+    "complaint",
+    "complaints",
+    "complaining",
+    "refund",
+    "compensation",
+    "tax",
+    "taxes",
+    "penalty",
+];
+/// Openings of questions to a service ("when will it be fixed?", "what do I do?").
+const SERVICE_QUESTIONS: &[&[&str]] = &[
+    &["hvornår", "bliver"],
+    &["hvornår", "kommer"],
+    &["hvad", "gør", "jeg"],
+    &["hvem", "skal", "jeg"],
+    &["hvor", "henvender", "jeg"],
+    &["who", "do", "i"],
+    &["when", "will"],
+    &["what", "do", "i", "do"],
+    &["how", "do", "i", "apply"],
+];
+
 /// An analysed idea.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Query {
@@ -73,6 +122,26 @@ pub struct Query {
     pub language: Language,
     /// Its distinct words.
     pub terms: Vec<QueryTerm>,
+    /// A word or phrase that marks the idea as a complaint or a question to a municipal
+    /// service rather than a proposal.
+    pub service_request: Option<String>,
+}
+
+/// The first complaint word or service question in `text`.
+fn service_request(text: &str) -> Option<String> {
+    let words: Vec<String> = Analyzer::words(text)
+        .into_iter()
+        .map(|w| super::analyzer::fold_digraphs(&w).unwrap_or(w))
+        .collect();
+    if let Some(word) = words.iter().find(|w| SERVICE_WORDS.contains(&w.as_str())) {
+        return Some(word.clone());
+    }
+    SERVICE_QUESTIONS.iter().find_map(|phrase| {
+        words
+            .windows(phrase.len())
+            .find(|window| window.iter().zip(phrase.iter()).all(|(w, p)| w == p))
+            .map(|window| window.join(" "))
+    })
 }
 
 impl Query {
@@ -143,7 +212,12 @@ impl Query {
                 seen.term
             })
             .collect();
-        Query { language, terms }
+        let service_request = service_request(&format!("{}\n{}", idea.title, answers.problem));
+        Query {
+            language,
+            terms,
+            service_request,
+        }
     }
 }
 

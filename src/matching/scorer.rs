@@ -22,7 +22,7 @@ const KNOWN_WORD_EXPANSION: f32 = 0.3;
 struct Resolved<'q> {
     term: &'q QueryTerm,
     /// Term id, weight × IDF, and the alternative.
-    alternatives: Vec<(u32, f32, &'q Alternative)>,
+    alternatives: Vec<(u32, f32, Alternative)>,
 }
 
 /// A query resolved against one collection.
@@ -44,17 +44,22 @@ impl<'a> Scorer<'a> {
         let mut ideal = 0.0;
         let mut resolved = Vec::new();
         for term in &query.terms {
-            let known = terms.contains(&term.alternatives[0].stem);
-            let alternatives: Vec<(u32, f32, &Alternative)> = term
+            let stem = &term.alternatives[0].stem;
+            let known = terms.contains(stem);
+            let alternatives: Vec<(u32, f32, Alternative)> = term
                 .alternatives
                 .iter()
                 .filter_map(|alternative| {
                     let id = terms.get(&alternative.stem)?;
-                    let damping = match alternative.via {
+                    let adjust = match alternative.via {
                         Via::Synonym(_) | Via::Translation(_) if known => KNOWN_WORD_EXPANSION,
                         _ => 1.0,
                     };
-                    Some((id, alternative.weight * damping * idf(id), alternative))
+                    Some((
+                        id,
+                        alternative.weight * adjust * idf(id),
+                        alternative.clone(),
+                    ))
                 })
                 .collect();
             let best = alternatives.iter().map(|(_, w, _)| *w).fold(0.0, f32::max);
@@ -107,7 +112,7 @@ impl<'a> Scorer<'a> {
                     .map(|(id, weight, alternative)| {
                         let value =
                             weight * self.index.saturation(doc, self.index.frequency(doc, *id));
-                        (value, *alternative)
+                        (value, alternative)
                     })
                     .filter(|(value, _)| *value > 0.0)
                     .max_by(|a, b| a.0.total_cmp(&b.0))

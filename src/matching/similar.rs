@@ -88,7 +88,7 @@ impl IdeaIndex {
         self.live
     }
 
-    /// The ideas most like `query`, best first, scoring at least `min_score`.
+    /// The ideas most like `query`, best first, with a calibrated score of at least `min_score`.
     pub fn similar(&self, query: &Query, limit: usize, min_score: f32) -> Vec<SimilarIdea> {
         let documents = self.live.max(1);
         let scorer = Scorer::new(
@@ -101,7 +101,9 @@ impl IdeaIndex {
         let mut scored: Vec<(u32, f32)> = scorer
             .scores()
             .into_iter()
-            .filter(|(doc, score)| *score >= min_score && self.entries[*doc as usize].live)
+            .filter(|(doc, score)| {
+                super::calibrate(*score) >= min_score && self.entries[*doc as usize].live
+            })
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         scored
@@ -112,7 +114,7 @@ impl IdeaIndex {
                 SimilarIdea {
                     id: entry.id,
                     title: entry.title.clone(),
-                    score: super::round(score),
+                    score: super::calibrate(score),
                     reasons: scorer.explain(doc, 4).into_iter().collect::<Vec<Reason>>(),
                 }
             })
