@@ -53,7 +53,7 @@ pub enum Reason {
         value: String,
     },
     /// The idea reads as a complaint or a question to a municipal service rather than a
-    /// proposal to develop together, which lowers every network's score.
+    /// proposal to develop together: it goes to triage, whatever the networks' scores.
     ServiceRequest {
         /// The word or phrase that says so.
         value: String,

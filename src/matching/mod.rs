@@ -14,6 +14,8 @@ mod names;
 mod query;
 mod scorer;
 mod similar;
+#[cfg(test)]
+mod tests;
 
 use std::sync::{Arc, RwLock};
 
@@ -54,8 +56,6 @@ const NAMED_INITIATIVE_NETWORK_BONUS: f32 = 0.1;
 /// How much a network's best-matching initiative weighs in its score, against its profile: an
 /// idea that fits one of a network's initiatives well belongs with that network.
 const INITIATIVE_EVIDENCE: f32 = 0.5;
-/// What a network's score is multiplied by when the idea reads as a service request.
-const SERVICE_REQUEST_FACTOR: f32 = 0.4;
 /// How much an initiative's network's score lifts the initiative.
 const NETWORK_PRIOR: f32 = 0.25;
 
@@ -229,9 +229,10 @@ impl Matcher {
 
         let networks =
             self.rank_networks(&catalog, &query, idea, &initiatives_named, &networks_named);
+        // A complaint or a question to a service is for staff to pass on, not for a network.
         let primary_network = networks
             .first()
-            .filter(|best| best.score >= self.min_confidence)
+            .filter(|best| best.score >= self.min_confidence && query.service_request.is_none())
             .map(|best| best.slug.clone());
         let initiatives = rank_initiatives(&catalog, &query, &networks, &initiatives_named, limit);
         let beacons = rank_beacons(&catalog, &query);
@@ -320,7 +321,6 @@ impl Matcher {
                     });
                 }
                 if let Some(cue) = &query.service_request {
-                    score *= SERVICE_REQUEST_FACTOR;
                     reasons.insert(0, Reason::ServiceRequest { value: cue.clone() });
                 }
                 reasons.extend(scorer.explain(doc, REASONS));
