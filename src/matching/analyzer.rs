@@ -389,3 +389,43 @@ mod tests {
         assert_eq!(stems, ["neighbour", "organis", "litter", "pick"]);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use std::collections::HashSet;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn vocabulary() -> HashSet<String> {
+        ["affald", "sort", "cykel", "sti", "hus", "ældre"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn analysing_any_text_never_panics_and_is_deterministic(text in "\\PC{0,200}") {
+            let analyzer = Analyzer::new();
+            let known = vocabulary();
+            for language in [Language::Da, Language::En] {
+                let first = analyzer.analyze(&text, language, &known);
+                let second = analyzer.analyze(&text, language, &known);
+                prop_assert_eq!(&first, &second);
+                for token in &first {
+                    prop_assert!(!token.stem.is_empty());
+                }
+            }
+            let _ = analyzer.detect(&text);
+        }
+
+        #[test]
+        fn any_unicode_including_controls_and_combining_marks_is_safe(text in any::<String>()) {
+            let analyzer = Analyzer::new();
+            let _ = analyzer.analyze(&text, Language::Da, &vocabulary());
+            let _ = fold_digraphs(&text);
+        }
+    }
+}
