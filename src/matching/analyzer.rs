@@ -117,7 +117,10 @@ impl Analyzer {
 
     /// Lower-cased, NFC-normalised words of a text.
     pub fn words(text: &str) -> Vec<String> {
-        let normalised: String = text.nfc().collect::<String>().to_lowercase();
+        let normalised = match unicode_normalization::is_nfc_quick(text.chars()) {
+            unicode_normalization::IsNormalized::Yes => text.to_lowercase(),
+            _ => text.nfc().collect::<String>().to_lowercase(),
+        };
         normalised
             .unicode_words()
             .flat_map(|w| w.split(['_', '\'', '’']))
@@ -180,14 +183,20 @@ impl Analyzer {
         language: Language,
         vocabulary: &dyn Vocabulary,
     ) -> Vec<Token> {
-        Self::words(text)
-            .into_iter()
-            .filter(|w| !self.is_stop(w, language))
+        self.content_words(text, language)
             .map(|word| self.token(word, language, vocabulary))
             .collect()
     }
 
-    fn token(&self, word: String, language: Language, vocabulary: &dyn Vocabulary) -> Token {
+    /// The words of a text that are not stop words of `language`.
+    pub fn content_words(&self, text: &str, language: Language) -> impl Iterator<Item = String> {
+        Self::words(text)
+            .into_iter()
+            .filter(move |w| !self.is_stop(w, language))
+    }
+
+    /// Analyses one content word.
+    pub fn token(&self, word: String, language: Language, vocabulary: &dyn Vocabulary) -> Token {
         let mut word = word;
         let mut stem = self.stem(&word, language);
         if language == Language::Da
@@ -224,17 +233,17 @@ impl Analyzer {
         for cut in (MIN_PART..=chars.len() - MIN_PART).rev() {
             let head: String = chars[..cut].iter().collect();
             let rest: String = chars[cut..].iter().collect();
-            let Some(head_stem) = self.known_part(&head, vocabulary) else {
+            let Some(head_stem) = self.known_stem(&head, vocabulary) else {
                 continue;
             };
             let tail = self
-                .known_part(&rest, vocabulary)
+                .known_stem(&rest, vocabulary)
                 .map(|s| vec![s])
                 .or_else(|| {
                     // A linking letter between the parts: "affald|s|sortering", "børn|e|have".
                     let linked = rest.strip_prefix(['s', 'e'])?;
                     (linked.chars().count() >= MIN_PART)
-                        .then(|| self.known_part(linked, vocabulary).map(|s| vec![s]))
+                        .then(|| self.known_stem(linked, vocabulary).map(|s| vec![s]))
                         .flatten()
                         .or_else(|| self.split_compound(linked, vocabulary, depth + 1))
                 });
@@ -248,19 +257,20 @@ impl Analyzer {
         None
     }
 
-    /// The stem of `part` when it (or its stem) is a known, non-stop word.
+    /// A part of a compound as a known stem: as cut, or stemmed ("sortering" meets "sorter").
+    /// Words repeat, and the analysis of each is cached, so the stemming is paid once a word.
+    fn known_stem(&self, part: &str, vocabulary: &dyn Vocabulary) -> Option<String> {
+        self.known_part(part, vocabulary)
+            .or_else(|| self.known_part(&self.stem(part, Language::Da), vocabulary))
+    }
+
+    /// `part` when it is a known stem and not a stop word or a bare suffix.
     fn known_part(&self, part: &str, vocabulary: &dyn Vocabulary) -> Option<String> {
-        if part.chars().count() < MIN_PART
-            || self.danish_stop.contains(part)
-            || SUFFIXES.contains(&part)
-        {
-            return None;
-        }
-        if vocabulary.knows(part) {
-            return Some(part.to_owned());
-        }
-        let stem = self.stem(part, Language::Da);
-        (stem.chars().count() >= MIN_PART && vocabulary.knows(&stem)).then_some(stem)
+        let usable = part.chars().count() >= MIN_PART
+            && !self.danish_stop.contains(part)
+            && !SUFFIXES.contains(&part)
+            && vocabulary.knows(part);
+        usable.then(|| part.to_owned())
     }
 }
 

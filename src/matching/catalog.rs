@@ -6,7 +6,8 @@ use std::collections::HashSet;
 use super::analyzer::{Analyzer, NoVocabulary, Token, Vocabulary};
 use super::index::{Bm25Index, DocBuilder, Terms, idf};
 use super::lexicon::Lexicon;
-use super::names::NameMatcher;
+use super::names::{NameIndex, NameMatcher};
+use super::words::WordCache;
 use crate::domain::{Catalog, Language, LocalizedText};
 
 /// The words a catalog and the lexicon know, for folding and compound splitting.
@@ -72,6 +73,12 @@ pub struct CatalogIndex {
     pub beacons: Vec<BeaconEntry>,
     /// One document per beacon.
     pub beacon_docs: Bm25Index,
+    /// Words analysed against this catalog's vocabulary.
+    pub words: WordCache,
+    /// The networks' names, by their words.
+    pub network_names: NameIndex,
+    /// The initiatives' titles, by their words.
+    pub initiative_names: NameIndex,
 }
 
 /// Analyses localized texts with the analyzer of each language.
@@ -248,6 +255,8 @@ impl CatalogIndex {
                 idf(count, units.document_frequency(id))
             })
             .collect();
+        let network_names = NameIndex::build(networks.iter().map(|n| &n.names));
+        let initiative_names = NameIndex::build(initiatives.iter().map(|i| &i.names));
         CatalogIndex {
             terms,
             idf: idf_values,
@@ -258,6 +267,9 @@ impl CatalogIndex {
             initiative_docs,
             beacons,
             beacon_docs,
+            words: WordCache::default(),
+            network_names,
+            initiative_names,
         }
     }
 

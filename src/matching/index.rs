@@ -1,7 +1,7 @@
 //! Field-weighted BM25 documents over interned terms, with postings for fast scoring and a
 //! forward list per document for explaining a score.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::analyzer::Token;
 
@@ -80,6 +80,7 @@ pub struct Bm25Index {
     forward: Vec<Vec<(u32, f32)>>,
     lengths: Vec<f32>,
     total_length: f64,
+    average_length: f32,
 }
 
 impl Bm25Index {
@@ -94,6 +95,7 @@ impl Bm25Index {
         self.forward.push(forward);
         self.lengths.push(doc.length);
         self.total_length += f64::from(doc.length);
+        self.average_length = (self.total_length / self.lengths.len() as f64) as f32;
         id
     }
 
@@ -130,12 +132,7 @@ impl Bm25Index {
         if frequency <= 0.0 {
             return 0.0;
         }
-        let average = if self.lengths.is_empty() {
-            1.0
-        } else {
-            (self.total_length / self.lengths.len() as f64) as f32
-        };
-        let norm = 1.0 - B + B * self.lengths[doc as usize] / average.max(f32::EPSILON);
+        let norm = 1.0 - B + B * self.lengths[doc as usize] / self.average_length.max(f32::EPSILON);
         frequency / (frequency + K1 * norm)
     }
 }

@@ -16,6 +16,7 @@ mod scorer;
 mod similar;
 #[cfg(test)]
 mod tests;
+mod words;
 
 use std::sync::{Arc, RwLock};
 
@@ -27,7 +28,7 @@ pub use analyzer::{Analyzer, Token};
 pub use catalog::CatalogIndex;
 pub use explain::Reason;
 pub use lexicon::Lexicon;
-use names::NameMatcher;
+use names::{NameIndex, NameMatcher};
 pub use query::Query;
 use scorer::Scorer;
 use similar::IdeaIndex;
@@ -185,10 +186,21 @@ impl Matcher {
     pub fn add_idea(&self, id: Uuid, idea: &IdeaText) {
         let catalog = self.current_catalog();
         let vocabulary = catalog.vocabulary(self.lexicon);
+        let analyze = |text: &str, language| {
+            catalog
+                .words
+                .analyze(text, language, &self.analyzer, self.lexicon, &vocabulary)
+                .iter()
+                .map(|analysed| analysed.token.clone())
+                .collect::<Vec<_>>()
+        };
+        let language = idea
+            .language
+            .unwrap_or_else(|| self.analyzer.detect(&idea.answers.problem));
         self.ideas
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(id, idea, &self.analyzer, &vocabulary);
+            .insert(id, idea, language, analyze);
     }
 
     /// Takes an idea out of the similar ideas; whether it was there.
@@ -213,6 +225,7 @@ impl Matcher {
     pub fn match_with_limit(&self, idea: &IdeaText, limit: usize) -> Matching {
         let catalog = self.current_catalog();
         let query = Query::build(
+            &catalog.words,
             idea,
             &self.analyzer,
             self.lexicon,
@@ -220,21 +233,46 @@ impl Matcher {
         );
         let initiatives_named = named(
             &catalog.initiatives,
+            &catalog.initiative_names,
             idea.answers.existing_initiatives.as_deref(),
             |i| &i.names,
         );
-        let networks_named = named(&catalog.networks, idea.answers.helpers.as_deref(), |n| {
-            &n.names
-        });
+        let networks_named = named(
+            &catalog.networks,
+            &catalog.network_names,
+            idea.answers.helpers.as_deref(),
+            |n| &n.names,
+        );
 
-        let networks =
-            self.rank_networks(&catalog, &query, idea, &initiatives_named, &networks_named);
+        let initiative_scorer = Scorer::new(
+            &query,
+            &catalog.terms,
+            &catalog.initiative_docs,
+            |t| catalog.idf(t),
+            catalog.unknown_idf,
+        );
+        let initiative_scores = initiative_scorer.scores();
+        let networks = self.rank_networks(
+            &catalog,
+            &query,
+            idea,
+            &initiative_scores,
+            &initiatives_named,
+            &networks_named,
+        );
         // A complaint or a question to a service is for staff to pass on, not for a network.
         let primary_network = networks
             .first()
             .filter(|best| best.score >= self.min_confidence && query.service_request.is_none())
             .map(|best| best.slug.clone());
-        let initiatives = rank_initiatives(&catalog, &query, &networks, &initiatives_named, limit);
+        let initiatives = rank_initiatives(
+            &catalog,
+            &initiative_scorer,
+            initiative_scores,
+            &networks,
+            &initiatives_named,
+            limit,
+        );
         let beacons = rank_beacons(&catalog, &query);
         let similar_ideas = self
             .ideas
@@ -256,6 +294,7 @@ impl Matcher {
         catalog: &CatalogIndex,
         query: &Query,
         idea: &IdeaText,
+        initiative_scores: &[(u32, f32)],
         initiatives_named: &[usize],
         networks_named: &[usize],
     ) -> Vec<NetworkMatch> {
@@ -266,17 +305,12 @@ impl Matcher {
             |t| catalog.idf(t),
             catalog.unknown_idf,
         );
-        let scores = scorer.scores();
-        let initiative_scores = Scorer::new(
-            query,
-            &catalog.terms,
-            &catalog.initiative_docs,
-            |t| catalog.idf(t),
-            catalog.unknown_idf,
-        )
-        .scores();
+        let mut profile = vec![0.0f32; catalog.networks.len()];
+        for (doc, score) in scorer.scores() {
+            profile[doc as usize] = score;
+        }
         let mut best_initiative = vec![0.0f32; catalog.networks.len()];
-        for (doc, score) in &initiative_scores {
+        for (doc, score) in initiative_scores {
             let network = catalog.initiatives[*doc as usize].network;
             best_initiative[network] = best_initiative[network].max(*score);
         }
@@ -295,8 +329,7 @@ impl Matcher {
             .enumerate()
             .map(|(i, network)| {
                 let doc = i as u32;
-                let mut score = (1.0 - INITIATIVE_EVIDENCE)
-                    * scores.get(&doc).copied().unwrap_or(0.0)
+                let mut score = (1.0 - INITIATIVE_EVIDENCE) * profile[i]
                     + INITIATIVE_EVIDENCE * best_initiative[i];
                 let mut reasons = Vec::new();
                 if let Some(area) = location.iter().find(|value| network.areas.contains(*value)) {
@@ -337,37 +370,48 @@ impl Matcher {
     }
 }
 
+/// Keeps the `limit` best of `scored`, best first (ties by number), without sorting the rest.
+fn top(scored: &mut Vec<(u32, f32)>, limit: usize) {
+    let order = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    if scored.len() > limit && limit > 0 {
+        scored.select_nth_unstable_by(limit - 1, order);
+    }
+    scored.truncate(limit);
+    scored.sort_by(order);
+}
+
 /// Positions of the entries whose name the text holds.
-fn named<T>(entries: &[T], text: Option<&str>, names: impl Fn(&T) -> &NameMatcher) -> Vec<usize> {
+fn named<T>(
+    entries: &[T],
+    index: &NameIndex,
+    text: Option<&str>,
+    names: impl Fn(&T) -> &NameMatcher,
+) -> Vec<usize> {
     let Some(text) = text else {
         return Vec::new();
     };
     let words = NameMatcher::text_words(text);
-    entries
-        .iter()
-        .enumerate()
-        .filter(|(_, entry)| names(entry).found_in(&words))
-        .map(|(i, _)| i)
+    index
+        .candidates(&words)
+        .into_iter()
+        .filter(|i| names(&entries[*i]).found_in(&words))
         .collect()
 }
 
 fn rank_initiatives(
     catalog: &CatalogIndex,
-    query: &Query,
+    scorer: &Scorer<'_>,
+    mut scores: Vec<(u32, f32)>,
     networks: &[NetworkMatch],
     named: &[usize],
     limit: usize,
 ) -> Vec<InitiativeMatch> {
-    let scorer = Scorer::new(
-        query,
-        &catalog.terms,
-        &catalog.initiative_docs,
-        |t| catalog.idf(t),
-        catalog.unknown_idf,
-    );
-    let mut scores = scorer.scores();
     for n in named {
-        *scores.entry(*n as u32).or_default() += NAMED_INITIATIVE_BONUS;
+        let doc = *n as u32;
+        match scores.iter_mut().find(|(d, _)| *d == doc) {
+            Some((_, score)) => *score += NAMED_INITIATIVE_BONUS,
+            None => scores.push((doc, NAMED_INITIATIVE_BONUS)),
+        }
     }
     let network_score = |i: usize| {
         let slug = &catalog.networks[i].slug;
@@ -386,10 +430,9 @@ fn rank_initiatives(
             )
         })
         .collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    top(&mut ranked, limit);
     ranked
         .into_iter()
-        .take(limit)
         .map(|(doc, score)| {
             let initiative = &catalog.initiatives[doc as usize];
             let mut reasons = Vec::new();

@@ -1,6 +1,8 @@
 //! Recognising a name from the catalog in a citizen's free text, even misspelt: "Repair Cafe"
 //! for "Repair Café", "grønne agenter" for "Grønne agenter", "frivilligeshus" not needed.
 
+use rustc_hash::FxHashMap;
+
 use super::analyzer::{Analyzer, fold_digraphs};
 use crate::domain::Language;
 
@@ -81,6 +83,48 @@ impl NameMatcher {
     }
 }
 
+/// The names of many entries, found by the first three letters of their words, so that a text
+/// is compared only with the names that could be in it. (A typo among a name word's first
+/// three letters therefore goes unnoticed.)
+#[derive(Debug, Default)]
+pub struct NameIndex {
+    by_prefix: FxHashMap<String, Vec<u32>>,
+}
+
+fn prefix(word: &str) -> String {
+    word.chars().take(3).collect()
+}
+
+impl NameIndex {
+    /// Indexes the names of entries numbered in order.
+    pub fn build<'a>(names: impl IntoIterator<Item = &'a NameMatcher>) -> Self {
+        let mut index = NameIndex::default();
+        for (number, matcher) in names.into_iter().enumerate() {
+            let number = u32::try_from(number).expect("fewer than 2^32 names");
+            for word in matcher.spellings.iter().flatten() {
+                let entries = index.by_prefix.entry(prefix(word)).or_default();
+                if entries.last() != Some(&number) {
+                    entries.push(number);
+                }
+            }
+        }
+        index
+    }
+
+    /// The entries with a name word that begins like one of `words`.
+    pub fn candidates(&self, words: &[String]) -> Vec<usize> {
+        let mut found: Vec<usize> = words
+            .iter()
+            .filter_map(|word| self.by_prefix.get(&prefix(word)))
+            .flatten()
+            .map(|n| *n as usize)
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+}
+
 /// Whether `word` is `name_word`, an inflection of it, or one typo away (two when long).
 fn near(word: &str, name_word: &str) -> bool {
     if word == name_word {
@@ -96,7 +140,13 @@ fn near(word: &str, name_word: &str) -> bool {
         4..=7 => 1,
         _ => 2,
     };
-    allowed > 0 && distance_at_most(word, name_word, allowed)
+    // A typo seldom hits both of the first two letters; checking them first spares the
+    // distance computation for nearly every pair of unrelated words.
+    let mut a = word.chars();
+    let mut b = name_word.chars();
+    let (a0, a1, b0, b1) = (a.next(), a.next(), b.next(), b.next());
+    let plausible = a0 == b0 || a1 == b1 || (a0 == b1 && a1 == b0);
+    allowed > 0 && plausible && distance_at_most(word, name_word, allowed)
 }
 
 /// Whether the Damerau–Levenshtein (optimal string alignment) distance is at most `limit`.

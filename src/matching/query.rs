@@ -1,10 +1,13 @@
 //! An idea turned into weighted query terms, each with the alternatives it may meet: its own
 //! stem, the parts of a compound, synonyms and translations.
 
-use std::collections::HashMap;
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use super::analyzer::{Analyzer, Vocabulary};
 use super::lexicon::{Lexicon, Related};
+use super::words::WordCache;
 use crate::domain::{IdeaText, Language};
 
 /// How much each answer weighs. `problem` says what the idea is; `helpers` and
@@ -63,7 +66,7 @@ pub struct QueryTerm {
     /// Its weight in the query.
     pub weight: f32,
     /// What it may meet, its own stem first.
-    pub alternatives: Vec<Alternative>,
+    pub alternatives: Arc<[Alternative]>,
 }
 
 /// Words of complaints and of questions to a municipal service: a co-creation idea proposes,
@@ -145,8 +148,10 @@ fn service_request(text: &str) -> Option<String> {
 }
 
 impl Query {
-    /// Analyses an idea's answers. `vocabulary` guides folding and compound splitting.
+    /// Analyses an idea's answers through `words`. `vocabulary` guides folding and compound
+    /// splitting.
     pub fn build(
+        words: &WordCache,
         idea: &IdeaText,
         analyzer: &Analyzer,
         lexicon: &Lexicon,
@@ -173,11 +178,12 @@ impl Query {
             term: QueryTerm,
             weights: Vec<f32>,
         }
-        let mut by_stem: HashMap<String, Seen> = HashMap::new();
+        let mut by_stem: HashMap<String, Seen> = HashMap::default();
         let mut order = Vec::new();
         for ((field, text), (_, field_weight)) in fields.into_iter().zip(FIELD_WEIGHTS) {
             let Some(text) = text else { continue };
-            for token in analyzer.analyze(text, language, vocabulary) {
+            for analysed in words.analyze(text, language, analyzer, lexicon, vocabulary) {
+                let token = &analysed.token;
                 let seen = by_stem.entry(token.stem.clone()).or_insert_with(|| {
                     order.push(token.stem.clone());
                     Seen {
@@ -185,13 +191,7 @@ impl Query {
                             word: token.word.clone(),
                             field,
                             weight: 0.0,
-                            alternatives: alternatives(
-                                &token.stem,
-                                &token.parts,
-                                language,
-                                lexicon,
-                                analyzer,
-                            ),
+                            alternatives: analysed.alternatives.clone(),
                         },
                         weights: Vec::new(),
                     }
@@ -221,7 +221,8 @@ impl Query {
     }
 }
 
-fn alternatives(
+/// What a word may meet: its stem, its parts, synonyms and translations.
+pub fn alternatives(
     stem: &str,
     parts: &[String],
     language: Language,

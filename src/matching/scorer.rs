@@ -7,8 +7,6 @@
 //! an idea about things the catalog does not cover scores low. The score is thus a proportion,
 //! comparable across catalogs of any size, which is what lets one routing threshold serve all.
 
-use std::collections::HashMap;
-
 use super::explain::Reason;
 use super::index::{Bm25Index, Terms};
 use super::query::{Alternative, Query, QueryTerm, Via};
@@ -22,7 +20,7 @@ const KNOWN_WORD_EXPANSION: f32 = 0.3;
 struct Resolved<'q> {
     term: &'q QueryTerm,
     /// Term id, weight × IDF, and the alternative.
-    alternatives: Vec<(u32, f32, Alternative)>,
+    alternatives: Vec<(u32, f32, &'q Alternative)>,
 }
 
 /// A query resolved against one collection.
@@ -46,7 +44,7 @@ impl<'a> Scorer<'a> {
         for term in &query.terms {
             let stem = &term.alternatives[0].stem;
             let known = terms.contains(stem);
-            let alternatives: Vec<(u32, f32, Alternative)> = term
+            let alternatives: Vec<(u32, f32, &Alternative)> = term
                 .alternatives
                 .iter()
                 .filter_map(|alternative| {
@@ -55,11 +53,7 @@ impl<'a> Scorer<'a> {
                         Via::Synonym(_) | Via::Translation(_) if known => KNOWN_WORD_EXPANSION,
                         _ => 1.0,
                     };
-                    Some((
-                        id,
-                        alternative.weight * adjust * idf(id),
-                        alternative.clone(),
-                    ))
+                    Some((id, alternative.weight * adjust * idf(id), alternative))
                 })
                 .collect();
             let best = alternatives.iter().map(|(_, w, _)| *w).fold(0.0, f32::max);
@@ -77,27 +71,59 @@ impl<'a> Scorer<'a> {
         }
     }
 
-    /// Every document that meets the query, with its score in 0..1.
-    pub fn scores(&self) -> HashMap<u32, f32> {
-        let mut totals: HashMap<u32, f32> = HashMap::new();
-        if self.ideal <= 0.0 {
-            return totals;
+    /// Scores with only the `count` query words that can contribute most (weight × IDF),
+    /// dropping the common words whose long postings cost the most and weigh the least. The
+    /// ideal keeps every word, so scores stay comparable.
+    pub fn strongest(mut self, count: usize) -> Self {
+        let potential = |r: &Resolved<'_>| {
+            r.term.weight
+                * r.alternatives
+                    .iter()
+                    .map(|(_, w, _)| *w)
+                    .fold(0.0, f32::max)
+        };
+        self.resolved
+            .sort_by(|a, b| potential(b).total_cmp(&potential(a)));
+        self.resolved.truncate(count);
+        self
+    }
+
+    /// Every document that meets the query, with its score in 0..1, in no particular order.
+    /// Accumulates in dense arrays: a query touches many documents of a large collection, and
+    /// an array slot is far cheaper than a hash-map entry.
+    pub fn scores(&self) -> Vec<(u32, f32)> {
+        if self.ideal <= 0.0 || self.index.is_empty() {
+            return Vec::new();
         }
-        let mut best: HashMap<u32, f32> = HashMap::new();
+        let mut totals = vec![0.0f32; self.index.len()];
+        let mut touched: Vec<u32> = Vec::new();
+        let mut best = vec![0.0f32; self.index.len()];
+        let mut best_touched: Vec<u32> = Vec::new();
         for resolved in &self.resolved {
-            best.clear();
+            let scale = resolved.term.weight / self.ideal;
             for (id, weight, _) in &resolved.alternatives {
                 for (doc, frequency) in self.index.postings(*id) {
                     let value = weight * self.index.saturation(*doc, *frequency);
-                    let entry = best.entry(*doc).or_default();
-                    *entry = entry.max(value);
+                    let slot = &mut best[*doc as usize];
+                    if *slot == 0.0 {
+                        best_touched.push(*doc);
+                    }
+                    *slot = slot.max(value);
                 }
             }
-            for (doc, value) in &best {
-                *totals.entry(*doc).or_default() += resolved.term.weight * value / self.ideal;
+            for doc in best_touched.drain(..) {
+                let value = std::mem::take(&mut best[doc as usize]);
+                let total = &mut totals[doc as usize];
+                if *total == 0.0 {
+                    touched.push(doc);
+                }
+                *total += scale * value;
             }
         }
-        totals
+        touched
+            .into_iter()
+            .map(|doc| (doc, totals[doc as usize]))
+            .collect()
     }
 
     /// The words that placed `doc`, strongest first, at most `limit`.
@@ -112,7 +138,7 @@ impl<'a> Scorer<'a> {
                     .map(|(id, weight, alternative)| {
                         let value =
                             weight * self.index.saturation(doc, self.index.frequency(doc, *id));
-                        (value, alternative)
+                        (value, *alternative)
                     })
                     .filter(|(value, _)| *value > 0.0)
                     .max_by(|a, b| a.0.total_cmp(&b.0))

@@ -1,19 +1,23 @@
 //! Published ideas, searchable for ideas like a new one. Ideas enter as soon as they are
 //! stored and leave when hidden or erased.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use uuid::Uuid;
 
-use super::analyzer::{Analyzer, Vocabulary};
+use super::analyzer::Token;
 use super::index::{Bm25Index, DocBuilder, Terms, idf};
 use super::query::Query;
 use super::scorer::Scorer;
 use super::{Reason, SimilarIdea};
-use crate::domain::IdeaText;
+use crate::domain::{IdeaText, Language};
 
 /// Answer weights in an idea's document: the title and the problem say what it is about.
 const DOC_WEIGHTS: [f32; 6] = [2.0, 1.0, 0.5, 0.3, 0.3, 0.3];
+
+/// Query words scored against the ideas: enough for any idea's substance, and a bound on the
+/// work per query however many ideas there are.
+const STRONGEST_TERMS: usize = 32;
 
 struct Entry {
     id: Uuid,
@@ -37,13 +41,10 @@ impl IdeaIndex {
         &mut self,
         id: Uuid,
         idea: &IdeaText,
-        analyzer: &Analyzer,
-        vocabulary: &dyn Vocabulary,
+        language: Language,
+        analyze: impl Fn(&str, Language) -> Vec<Token>,
     ) {
         self.remove(id);
-        let language = idea
-            .language
-            .unwrap_or_else(|| analyzer.detect(&idea.answers.problem));
         let answers = &idea.answers;
         let texts = [
             Some(idea.title.as_str()),
@@ -56,11 +57,7 @@ impl IdeaIndex {
         let mut doc = DocBuilder::default();
         for (text, weight) in texts.into_iter().zip(DOC_WEIGHTS) {
             if let Some(text) = text {
-                doc.add(
-                    &mut self.terms,
-                    &analyzer.analyze(text, language, vocabulary),
-                    weight,
-                );
+                doc.add(&mut self.terms, &analyze(text, language), weight);
             }
         }
         let number = self.docs.push(doc);
@@ -98,6 +95,7 @@ impl IdeaIndex {
             |term| idf(documents, self.docs.document_frequency(term)),
             idf(documents, 0),
         );
+        let scorer = scorer.strongest(STRONGEST_TERMS);
         let mut scored: Vec<(u32, f32)> = scorer
             .scores()
             .into_iter()
@@ -105,10 +103,9 @@ impl IdeaIndex {
                 super::calibrate(*score) >= min_score && self.entries[*doc as usize].live
             })
             .collect();
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        super::top(&mut scored, limit);
         scored
             .into_iter()
-            .take(limit)
             .map(|(doc, score)| {
                 let entry = &self.entries[doc as usize];
                 SimilarIdea {

@@ -1,0 +1,186 @@
+//! Matching without HTTP: `POST /v1/match`'s work against synthetic catalogs, and similar-idea
+//! search among many stored ideas. Catalogs and ideas are generated deterministically from
+//! the Danish words of the embedded lexicon, with word frequencies skewed the way text is.
+//!
+//! `cargo bench --bench matching` (all), or e.g. `cargo bench --bench matching -- match/10000`.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use sammen::domain::{Answers, Catalog, IdeaText, Initiative, LocalizedText, Network};
+use sammen::matching::Matcher;
+use uuid::Uuid;
+
+/// A small deterministic generator (xorshift64*), so that every run sees the same data.
+struct Words {
+    state: u64,
+    vocabulary: Vec<&'static str>,
+}
+
+impl Words {
+    fn new(seed: u64) -> Self {
+        let vocabulary = include_str!("../lexicon/synonyms-da.tsv")
+            .lines()
+            .step_by(7)
+            .filter_map(|line| line.split('\t').next())
+            .filter(|w| w.chars().count() >= 4)
+            .collect();
+        Self {
+            state: seed.max(1),
+            vocabulary,
+        }
+    }
+
+    fn next(&mut self) -> u64 {
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        self.state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A word, common ones far more often than rare ones (roughly Zipf-like).
+    fn word(&mut self) -> &'static str {
+        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+        let index = ((self.vocabulary.len() as f64) * u.powi(3)) as usize;
+        self.vocabulary[index.min(self.vocabulary.len() - 1)]
+    }
+
+    fn text(&mut self, words: usize) -> String {
+        (0..words)
+            .map(|_| self.word())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+fn danish(text: String) -> LocalizedText {
+    LocalizedText {
+        da: Some(text),
+        en: None,
+    }
+}
+
+/// A catalog of `initiatives` initiatives spread over 20 networks.
+fn catalog(initiatives: usize) -> Catalog {
+    let mut words = Words::new(7);
+    let networks: Vec<Network> = (0..20)
+        .map(|i| Network {
+            slug: format!("network-{i}"),
+            name: danish(words.text(2)),
+            description: danish(words.text(40)),
+            keywords: (0..12).map(|_| words.word().to_owned()).collect(),
+            areas: vec![format!("{}", 9000 + i * 10)],
+            url: None,
+            contact_email: None,
+        })
+        .collect();
+    let initiatives = (0..initiatives)
+        .map(|i| Initiative {
+            slug: format!("initiative-{i}"),
+            network: format!("network-{}", i % 20),
+            title: danish(words.text(3)),
+            description: danish(words.text(25)),
+            tags: (0..3).map(|_| words.word().to_owned()).collect(),
+            place: None,
+            url: None,
+        })
+        .collect();
+    Catalog {
+        networks,
+        initiatives,
+        beacons: Vec::new(),
+    }
+}
+
+fn idea(words: &mut Words) -> IdeaText {
+    IdeaText {
+        title: words.text(4),
+        answers: Answers {
+            problem: words.text(60),
+            helpers: Some(words.text(8)),
+            motivation: Some(words.text(10)),
+            existing_initiatives: Some(words.text(6)),
+            new_alliances: Some(words.text(6)),
+        },
+        location: None,
+        language: Some(sammen::domain::Language::Da),
+    }
+}
+
+fn resident_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+fn match_against_catalogs(c: &mut Criterion) {
+    let mut group = c.benchmark_group("match");
+    group
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(4))
+        .warm_up_time(Duration::from_secs(1));
+    for size in [100, 1_000, 10_000, 100_000] {
+        let started = Instant::now();
+        let matcher = Matcher::new(&catalog(size), 0.35);
+        eprintln!(
+            "catalog of {size} initiatives indexed in {:.2?}",
+            started.elapsed()
+        );
+        let mut words = Words::new(99);
+        let ideas: Vec<IdeaText> = (0..64).map(|_| idea(&mut words)).collect();
+        let mut next = 0;
+        group.bench_with_input(BenchmarkId::from_parameter(size), &size, |b, _| {
+            b.iter(|| {
+                next = (next + 1) % ideas.len();
+                black_box(matcher.match_idea(&ideas[next]))
+            })
+        });
+    }
+    group.finish();
+}
+
+fn similar_among_stored_ideas(c: &mut Criterion) {
+    let mut group = c.benchmark_group("similar");
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(4))
+        .warm_up_time(Duration::from_secs(1));
+    let sizes: Vec<usize> = match std::env::var("SAMMEN_BENCH_IDEAS") {
+        Ok(list) => list
+            .split(',')
+            .filter_map(|n| n.trim().parse().ok())
+            .collect(),
+        Err(_) => vec![10_000, 1_000_000],
+    };
+    for size in sizes {
+        let matcher = Matcher::new(&catalog(100), 0.35);
+        let mut words = Words::new(1234);
+        let before = resident_bytes();
+        let started = Instant::now();
+        for _ in 0..size {
+            matcher.add_idea(Uuid::now_v7(), &idea(&mut words));
+        }
+        eprintln!(
+            "{size} ideas indexed in {:.2?}; resident memory grew by {} MiB",
+            started.elapsed(),
+            resident_bytes().saturating_sub(before) / (1024 * 1024)
+        );
+        let queries: Vec<IdeaText> = (0..64).map(|_| idea(&mut words)).collect();
+        let mut next = 0;
+        group.bench_with_input(BenchmarkId::from_parameter(size), &size, |b, _| {
+            b.iter(|| {
+                next = (next + 1) % queries.len();
+                black_box(matcher.match_idea(&queries[next]))
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, match_against_catalogs, similar_among_stored_ideas);
+criterion_main!(benches);
