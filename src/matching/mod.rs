@@ -232,17 +232,10 @@ impl Matcher {
             &catalog.vocabulary(self.lexicon),
         );
         let initiatives_named = named(
-            &catalog.initiatives,
             &catalog.initiative_names,
             idea.answers.existing_initiatives.as_deref(),
-            |i| &i.names,
         );
-        let networks_named = named(
-            &catalog.networks,
-            &catalog.network_names,
-            idea.answers.helpers.as_deref(),
-            |n| &n.names,
-        );
+        let networks_named = named(&catalog.network_names, idea.answers.helpers.as_deref());
 
         let initiative_scorer = Scorer::new(
             &query,
@@ -381,21 +374,9 @@ fn top(scored: &mut Vec<(u32, f32)>, limit: usize) {
 }
 
 /// Positions of the entries whose name the text holds.
-fn named<T>(
-    entries: &[T],
-    index: &NameIndex,
-    text: Option<&str>,
-    names: impl Fn(&T) -> &NameMatcher,
-) -> Vec<usize> {
-    let Some(text) = text else {
-        return Vec::new();
-    };
-    let words = NameMatcher::text_words(text);
-    index
-        .candidates(&words)
-        .into_iter()
-        .filter(|i| names(&entries[*i]).found_in(&words))
-        .collect()
+fn named(index: &NameIndex, text: Option<&str>) -> Vec<usize> {
+    text.map(|text| index.found_in(&NameMatcher::text_words(text)))
+        .unwrap_or_default()
 }
 
 fn rank_initiatives(
@@ -413,13 +394,17 @@ fn rank_initiatives(
             None => scores.push((doc, NAMED_INITIATIVE_BONUS)),
         }
     }
-    let network_score = |i: usize| {
-        let slug = &catalog.networks[i].slug;
-        networks
-            .iter()
-            .find(|n| &n.slug == slug)
-            .map_or(0.0, |n| n.score)
-    };
+    let by_position: Vec<f32> = catalog
+        .networks
+        .iter()
+        .map(|entry| {
+            networks
+                .iter()
+                .find(|n| n.slug == entry.slug)
+                .map_or(0.0, |n| n.score)
+        })
+        .collect();
+    let network_score = |i: usize| by_position[i];
     let mut ranked: Vec<(u32, f32)> = scores
         .into_iter()
         .map(|(doc, score)| {

@@ -64,6 +64,7 @@ impl NameMatcher {
 
     /// Whether the text's words name this, allowing a typo per word (two in long words) and
     /// a missing word in names of three or more.
+    #[cfg(test)]
     pub fn found_in(&self, words: &[String]) -> bool {
         self.spellings.iter().any(|spelling| {
             let found = spelling
@@ -83,12 +84,15 @@ impl NameMatcher {
     }
 }
 
-/// The names of many entries, found by the first three letters of their words, so that a text
-/// is compared only with the names that could be in it. (A typo among a name word's first
-/// three letters therefore goes unnoticed.)
+/// The names of many entries, found by the first three letters of their words, so that a
+/// text is compared only with the name words that could be in it. (A typo among a name
+/// word's first three letters therefore goes unnoticed.)
 #[derive(Debug, Default)]
 pub struct NameIndex {
-    by_prefix: FxHashMap<String, Vec<u32>>,
+    /// Prefix to (entry, spelling, word) of the name words that begin with it.
+    by_prefix: FxHashMap<String, Vec<(u32, u8, u8)>>,
+    /// The words of each entry's spellings.
+    spellings: Vec<Vec<Vec<String>>>,
 }
 
 fn prefix(word: &str) -> String {
@@ -100,24 +104,50 @@ impl NameIndex {
     pub fn build<'a>(names: impl IntoIterator<Item = &'a NameMatcher>) -> Self {
         let mut index = NameIndex::default();
         for (number, matcher) in names.into_iter().enumerate() {
-            let number = u32::try_from(number).expect("fewer than 2^32 names");
-            for word in matcher.spellings.iter().flatten() {
-                let entries = index.by_prefix.entry(prefix(word)).or_default();
-                if entries.last() != Some(&number) {
-                    entries.push(number);
+            let entry = u32::try_from(number).expect("fewer than 2^32 names");
+            for (spelling, words) in matcher
+                .spellings
+                .iter()
+                .enumerate()
+                .take(usize::from(u8::MAX))
+            {
+                for (position, word) in words.iter().enumerate().take(usize::from(u8::MAX)) {
+                    index.by_prefix.entry(prefix(word)).or_default().push((
+                        entry,
+                        spelling as u8,
+                        position as u8,
+                    ));
                 }
             }
+            index.spellings.push(matcher.spellings.clone());
         }
         index
     }
 
-    /// The entries with a name word that begins like one of `words`.
-    pub fn candidates(&self, words: &[String]) -> Vec<usize> {
-        let mut found: Vec<usize> = words
-            .iter()
-            .filter_map(|word| self.by_prefix.get(&prefix(word)))
-            .flatten()
-            .map(|n| *n as usize)
+    /// The entries whose name `words` hold, allowing a typo per word (two in long words) and
+    /// a missing word in names of three or more words.
+    pub fn found_in(&self, words: &[String]) -> Vec<usize> {
+        let mut met: FxHashMap<(u32, u8), u64> = FxHashMap::default();
+        for word in words {
+            let Some(hits) = self.by_prefix.get(&prefix(word)) else {
+                continue;
+            };
+            for (entry, spelling, position) in hits {
+                let name_word = &self.spellings[*entry as usize][usize::from(*spelling)]
+                    [usize::from(*position)];
+                if near(word, name_word) {
+                    *met.entry((*entry, *spelling)).or_default() |= 1u64 << (position % 64);
+                }
+            }
+        }
+        let mut found: Vec<usize> = met
+            .into_iter()
+            .filter(|((entry, spelling), mask)| {
+                let length = self.spellings[*entry as usize][usize::from(*spelling)].len();
+                let count = mask.count_ones() as usize;
+                count == length || (length >= 3 && count + 1 >= length)
+            })
+            .map(|((entry, _), _)| entry as usize)
             .collect();
         found.sort_unstable();
         found.dedup();
