@@ -1,6 +1,6 @@
 use std::collections::BTreeSet;
 
-use crate::helpers::{TestApp, field_errors, json, problem};
+use crate::helpers::{TestApp, assert_field_errors, json, problem};
 
 on_both_backends!(
     the_five_networks_of_aalborg_are_listed,
@@ -116,15 +116,13 @@ async fn bad_paging_parameters_are_refused_with_every_problem(app: TestApp) {
     )
     .await;
 
-    let mut errors = field_errors(&body);
-    errors.sort();
-    assert_eq!(
-        errors,
-        [
-            ("colour".to_owned(), "unknown_field".to_owned()),
-            ("cursor".to_owned(), "invalid_cursor".to_owned()),
-            ("limit".to_owned(), "out_of_range".to_owned()),
-        ]
+    assert_field_errors(
+        &body,
+        &[
+            ("colour", "unknown_field"),
+            ("cursor", "invalid_cursor"),
+            ("limit", "out_of_range"),
+        ],
     );
     problem(app.get("/v1/initiatives?limit=0").await, 400).await;
     problem(app.get("/v1/initiatives?limit=-5").await, 400).await;

@@ -251,6 +251,18 @@ pub fn field_errors(problem: &Value) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// Checks that a problem lists exactly these `(field, code)` pairs, in any order.
+pub fn assert_field_errors(problem: &Value, expected: &[(&str, &str)]) {
+    let mut actual = field_errors(problem);
+    actual.sort();
+    let mut expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(f, c)| ((*f).to_owned(), (*c).to_owned()))
+        .collect();
+    expected.sort();
+    assert_eq!(actual, expected);
+}
+
 /// Runs each named test against SQLite, and against PostgreSQL when it is configured. Each
 /// test receives the fixture that `with` names (a running app unless told otherwise).
 #[macro_export]

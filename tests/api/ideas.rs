@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, field_errors, json, problem, valid_idea};
+use crate::helpers::{TestApp, assert_field_errors, field_errors, json, problem, valid_idea};
 
 on_both_backends!(
     a_valid_idea_is_stored_and_reads_back_with_its_token,
@@ -177,15 +177,13 @@ async fn fields_the_client_may_not_set_are_rejected(app: TestApp) {
 
     let response = problem(app.post_json("/v1/ideas", &body).await, 422).await;
 
-    let mut errors = field_errors(&response);
-    errors.sort();
-    assert_eq!(
-        errors,
-        [
-            ("answers.extra".to_owned(), "unknown_field".to_owned()),
-            ("id".to_owned(), "unknown_field".to_owned()),
-            ("status".to_owned(), "unknown_field".to_owned()),
-        ]
+    assert_field_errors(
+        &response,
+        &[
+            ("answers.extra", "unknown_field"),
+            ("id", "unknown_field"),
+            ("status", "unknown_field"),
+        ],
     );
     assert_eq!(app.ideas_stored().await, 0);
 }

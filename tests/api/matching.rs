@@ -2,7 +2,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, field_errors, json, problem};
+use crate::helpers::{TestApp, assert_field_errors, json, problem};
 
 on_both_backends!(
     a_green_idea_is_matched_to_grønne_agenter_with_reasons,
@@ -67,14 +67,9 @@ async fn matching_validates_like_submission_and_stores_nothing(app: TestApp) {
 
     let response = problem(app.post_json("/v1/match", &with_contact).await, 422).await;
 
-    let mut errors = field_errors(&response);
-    errors.sort();
-    assert_eq!(
-        errors,
-        [
-            ("consent".to_owned(), "unknown_field".to_owned()),
-            ("contact".to_owned(), "unknown_field".to_owned())
-        ]
+    assert_field_errors(
+        &response,
+        &[("consent", "unknown_field"), ("contact", "unknown_field")],
     );
     problem(
         app.post_json("/v1/match", &json!({"title": "Hej"})).await,
