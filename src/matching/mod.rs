@@ -43,6 +43,9 @@ pub const TOP: usize = 5;
 const BEACON_MIN: f32 = 0.4;
 /// Least score of a similar idea.
 const SIMILAR_MIN: f32 = 0.55;
+/// Query words scored against the initiatives: the rest are common words whose long postings
+/// cost the most and weigh the least.
+const STRONGEST_TERMS: usize = 32;
 /// Evidence items per entry.
 const REASONS: usize = 4;
 
@@ -243,7 +246,8 @@ impl Matcher {
             &catalog.initiative_docs,
             |t| catalog.idf(t),
             catalog.unknown_idf,
-        );
+        )
+        .strongest(STRONGEST_TERMS);
         let initiative_scores = initiative_scorer.scores();
         let networks = self.rank_networks(
             &catalog,
@@ -299,8 +303,10 @@ impl Matcher {
             catalog.unknown_idf,
         );
         let mut profile = vec![0.0f32; catalog.networks.len()];
-        for (doc, score) in scorer.scores() {
+        let mut profile_reasons: Vec<Vec<Reason>> = vec![Vec::new(); catalog.networks.len()];
+        for (doc, score, reasons) in scorer.scores_with_reasons(REASONS) {
             profile[doc as usize] = score;
+            profile_reasons[doc as usize] = reasons;
         }
         let mut best_initiative = vec![0.0f32; catalog.networks.len()];
         for (doc, score) in initiative_scores {
@@ -321,7 +327,6 @@ impl Matcher {
             .iter()
             .enumerate()
             .map(|(i, network)| {
-                let doc = i as u32;
                 let mut score = (1.0 - INITIATIVE_EVIDENCE) * profile[i]
                     + INITIATIVE_EVIDENCE * best_initiative[i];
                 let mut reasons = Vec::new();
@@ -349,7 +354,7 @@ impl Matcher {
                 if let Some(cue) = &query.service_request {
                     reasons.insert(0, Reason::ServiceRequest { value: cue.clone() });
                 }
-                reasons.extend(scorer.explain(doc, REASONS));
+                reasons.append(&mut profile_reasons[i]);
                 NetworkMatch {
                     slug: network.slug.clone(),
                     name: network.name.clone(),
@@ -364,7 +369,7 @@ impl Matcher {
 }
 
 /// Keeps the `limit` best of `scored`, best first (ties by number), without sorting the rest.
-fn top(scored: &mut Vec<(u32, f32)>, limit: usize) {
+pub(crate) fn top(scored: &mut Vec<(u32, f32)>, limit: usize) {
     let order = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
     if scored.len() > limit && limit > 0 {
         scored.select_nth_unstable_by(limit - 1, order);

@@ -271,3 +271,87 @@ fn scores_are_between_zero_and_one_and_ranked() {
             .all(|n| (0.0..=1.0).contains(&n.score))
     );
 }
+
+#[test]
+fn pruned_top_scores_equal_the_top_of_all_scores() {
+    use super::query::Query;
+    use super::scorer::Scorer;
+    use super::{Analyzer, CatalogIndex, Lexicon};
+
+    let words = [
+        "affald",
+        "cykel",
+        "have",
+        "skole",
+        "børn",
+        "ældre",
+        "musik",
+        "kor",
+        "sti",
+        "lys",
+        "bænk",
+        "park",
+        "strand",
+        "hund",
+        "bibliotek",
+        "sprog",
+        "mad",
+        "tøj",
+        "energi",
+        "sol",
+    ];
+    let mut state = 17u64;
+    let mut pick = || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        // Skewed towards the first words, as text is.
+        let u = (state >> 33) as f64 / (1u64 << 31) as f64;
+        words[((words.len() as f64) * u * u) as usize % words.len()]
+    };
+    let initiatives: Vec<serde_json::Value> = (0..300)
+        .map(|i| {
+            let description: Vec<&str> = (0..12).map(|_| pick()).collect();
+            json!({"slug": format!("i-{i}"), "network": "net", "title": {"da": pick()},
+                   "description": {"da": description.join(" ")}})
+        })
+        .collect();
+    let catalog = catalog(json!({
+        "networks": [{"slug": "net", "name": {"da": "Net"}, "description": {"da": "Alt muligt."}}],
+        "initiatives": initiatives
+    }));
+    let analyzer = Analyzer::new();
+    let lexicon = Lexicon::builtin();
+    let index = CatalogIndex::build(&catalog, &analyzer, lexicon);
+
+    for problem in [
+        "affald på stranden og i parken",
+        "kor og musik for ældre og børn",
+        "lys på stien ved skolen",
+    ] {
+        let query = Query::build(
+            &index.words,
+            &idea("Idé", problem),
+            &analyzer,
+            lexicon,
+            &index.vocabulary(lexicon),
+        );
+        let scorer = Scorer::new(
+            &query,
+            &index.terms,
+            &index.initiative_docs,
+            |t| index.idf(t),
+            index.unknown_idf,
+        );
+        let mut all = scorer.scores();
+        super::top(&mut all, 10);
+
+        let pruned = scorer.top_scores(10);
+
+        assert_eq!(pruned.len(), all.len());
+        for ((doc_a, a), (doc_b, b)) in pruned.iter().zip(&all) {
+            assert!((a - b).abs() < 1e-5, "{problem}: {pruned:?} vs {all:?}");
+            assert!(doc_a == doc_b || (a - b).abs() < 1e-5);
+        }
+    }
+}
