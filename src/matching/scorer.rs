@@ -118,86 +118,6 @@ impl<'a> Scorer<'a> {
             .collect()
     }
 
-    /// The `k` best documents and their scores, without reading every posting: query words
-    /// are taken strongest first, and once the words left could no longer lift a document that
-    /// has not been seen above the `k`-th score (MaxScore), they only update the documents
-    /// still in reach, looked up one by one. Common words, whose postings are longest, come
-    /// last and cost least. Exact for the top `k`; other documents are left out.
-    pub fn top_scores(&self, k: usize) -> Vec<(u32, f32)> {
-        if self.ideal <= 0.0 || self.index.is_empty() || k == 0 {
-            return Vec::new();
-        }
-        let bound = |r: &Resolved<'_>| {
-            r.term.weight / self.ideal
-                * r.alternatives
-                    .iter()
-                    .map(|(_, w, _)| *w)
-                    .fold(0.0, f32::max)
-        };
-        let mut order: Vec<usize> = (0..self.resolved.len()).collect();
-        order.sort_by(|a, b| bound(&self.resolved[*b]).total_cmp(&bound(&self.resolved[*a])));
-        let mut remaining: f32 = order.iter().map(|i| bound(&self.resolved[*i])).sum();
-
-        let mut totals = vec![0.0f32; self.index.len()];
-        let mut touched: Vec<u32> = Vec::new();
-        let mut best = vec![0.0f32; self.index.len()];
-        let mut best_touched: Vec<u32> = Vec::new();
-        let mut position = 0;
-        // Phase 1: read whole postings while an unseen document could still make the top k.
-        while position < order.len() {
-            let resolved = &self.resolved[order[position]];
-            let scale = resolved.term.weight / self.ideal;
-            for (id, weight, _) in &resolved.alternatives {
-                for (doc, frequency) in self.index.postings(*id) {
-                    let value = weight * self.index.saturation(*doc, *frequency);
-                    let slot = &mut best[*doc as usize];
-                    if *slot == 0.0 {
-                        best_touched.push(*doc);
-                    }
-                    *slot = slot.max(value);
-                }
-            }
-            for doc in best_touched.drain(..) {
-                let value = std::mem::take(&mut best[doc as usize]);
-                let total = &mut totals[doc as usize];
-                if *total == 0.0 {
-                    touched.push(doc);
-                }
-                *total += scale * value;
-            }
-            remaining -= bound(resolved);
-            position += 1;
-            if touched.len() >= k && remaining < kth(&touched, &totals, k) {
-                break;
-            }
-        }
-        // Phase 2: only documents that the remaining words can still lift into the top k.
-        if position < order.len() {
-            let threshold = kth(&touched, &totals, k);
-            touched.retain(|doc| totals[*doc as usize] + remaining >= threshold);
-            for index in &order[position..] {
-                let resolved = &self.resolved[*index];
-                let scale = resolved.term.weight / self.ideal;
-                for doc in &touched {
-                    let value = resolved
-                        .alternatives
-                        .iter()
-                        .map(|(id, weight, _)| {
-                            weight * self.index.saturation(*doc, self.index.frequency(*doc, *id))
-                        })
-                        .fold(0.0, f32::max);
-                    totals[*doc as usize] += scale * value;
-                }
-            }
-        }
-        let mut scored: Vec<(u32, f32)> = touched
-            .into_iter()
-            .map(|doc| (doc, totals[doc as usize]))
-            .collect();
-        super::top(&mut scored, k);
-        scored
-    }
-
     /// Sums each query word's best contribution per document, in dense arrays (a query
     /// touches many documents of a large collection, and an array slot is far cheaper than a
     /// hash-map entry), telling `note` each (document, contribution, word, alternative).
@@ -296,14 +216,4 @@ fn reason(term: &QueryTerm, alternative: &Alternative) -> Reason {
             field,
         },
     }
-}
-
-/// The `k`-th highest total among `docs` (0 when fewer).
-fn kth(docs: &[u32], totals: &[f32], k: usize) -> f32 {
-    if docs.len() < k {
-        return 0.0;
-    }
-    let mut values: Vec<f32> = docs.iter().map(|doc| totals[*doc as usize]).collect();
-    let (_, value, _) = values.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
-    *value
 }

@@ -15,9 +15,6 @@ use crate::domain::{IdeaText, Language};
 /// Answer weights in an idea's document: the title and the problem say what it is about.
 const DOC_WEIGHTS: [f32; 6] = [2.0, 1.0, 0.5, 0.3, 0.3, 0.3];
 
-/// Extra candidates read beyond the asked number, for ideas that were removed.
-const REMOVED_MARGIN: usize = 16;
-
 struct Entry {
     id: Uuid,
     title: String,
@@ -95,9 +92,8 @@ impl IdeaIndex {
             idf(documents, 0),
         );
         let scorer = scorer.strongest(super::STRONGEST_TERMS);
-        // Removed ideas may hold some of the best places; a margin leaves room for them.
         let mut scored: Vec<(u32, f32)> = scorer
-            .top_scores(limit + REMOVED_MARGIN)
+            .scores()
             .into_iter()
             .filter(|(doc, score)| {
                 super::calibrate(*score) >= min_score && self.entries[*doc as usize].live
