@@ -6,7 +6,9 @@ COPY Cargo.toml Cargo.lock ./
 COPY src src
 COPY migrations migrations
 COPY catalog catalog
+COPY lexicon lexicon
 COPY openapi openapi
+COPY benches benches
 RUN cargo build --release --locked
 
 # Runtime stage: the binary alone, as an unprivileged user.
