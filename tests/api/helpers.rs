@@ -199,6 +199,22 @@ impl TestApp {
         .unwrap();
     }
 
+    /// Reads a created idea back with the citizen token of its receipt.
+    pub async fn read_back(&self, created: &Value) -> Value {
+        let path = format!("/v1/ideas/{}", created["id"].as_str().unwrap());
+        let token = created["citizen_token"].as_str().unwrap();
+        json(
+            self.client
+                .get(self.url(&path))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap(),
+            200,
+        )
+        .await
+    }
+
     pub async fn ideas_stored(&self) -> u64 {
         self.store.count_ideas().await.expect("count ideas")
     }

@@ -58,28 +58,13 @@ async fn a_minimal_idea_gets_default_consent(app: TestApp) {
         json!({"title": "Bænke", "answers": {"problem": "Der mangler bænke langs fjorden."}});
     let created = json(app.post_json("/v1/ideas", &body).await, 201).await;
 
-    let idea = read_back(&app, &created).await;
+    let idea = app.read_back(&created).await;
     assert_eq!(
         idea["consent"],
         json!({"contact": false, "share_contact_with_partners": false, "publish": false})
     );
     assert!(idea.get("contact").is_none());
     assert!(idea.get("location").is_none());
-}
-
-async fn read_back(app: &TestApp, created: &Value) -> Value {
-    let path = format!("/v1/ideas/{}", created["id"].as_str().unwrap());
-    let token = created["citizen_token"].as_str().unwrap();
-    json(
-        app.client
-            .get(app.url(&path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await
 }
 
 async fn a_wrong_or_missing_token_answers_exactly_like_an_unknown_id(app: TestApp) {
@@ -295,7 +280,7 @@ async fn the_same_idempotency_key_and_body_return_the_first_response(app: TestAp
 
     assert_eq!(again, first);
     assert_eq!(app.ideas_stored().await, 1);
-    read_back(&app, &again).await;
+    app.read_back(&again).await;
     let other_key = json(post_with_key(&app, "retry-2", &valid_idea()).await, 201).await;
     assert_ne!(other_key["id"], first["id"]);
     problem(post_with_key(&app, "with space", &valid_idea()).await, 400).await;

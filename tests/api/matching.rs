@@ -86,18 +86,7 @@ async fn a_submitted_idea_is_routed_and_its_receipt_holds_the_matching(app: Test
     assert_eq!(created["status"], "routed");
     assert_eq!(created["network"], "groenne-agenter");
     assert_eq!(created["matching"]["primary_network"], "groenne-agenter");
-    let path = format!("/v1/ideas/{}", created["id"].as_str().unwrap());
-    let token = created["citizen_token"].as_str().unwrap();
-    let stored = json(
-        app.client
-            .get(app.url(&path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let stored = app.read_back(&created).await;
     assert_eq!(stored["network"], "groenne-agenter");
     assert_eq!(stored["matching"], created["matching"]);
 }
