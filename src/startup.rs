@@ -44,8 +44,11 @@ impl Application {
         let store = store::connect(&config.database_url).await?;
         store.migrate().await?;
         seed(store.as_ref(), config.seed).await?;
+        // The revision is read before the catalog, so that an import in between is seen as a
+        // change rather than lost.
+        let revision = store.catalog_revision().await?;
         let matcher = Arc::new(build_matcher(store.as_ref(), config.routing_min_confidence).await?);
-        actix_web::rt::spawn(follow_catalog(store.clone(), matcher.clone()));
+        actix_web::rt::spawn(follow_catalog(store.clone(), matcher.clone(), revision));
         let listener = TcpListener::bind(config.bind)?;
         Self::serve(store, matcher, listener, config)
     }
@@ -146,23 +149,23 @@ pub async fn build_matcher(store: &dyn Store, min_confidence: f32) -> Result<Mat
     Ok(matcher)
 }
 
-/// Re-indexes the catalog whenever its revision changes, whoever changed it (this process, a
-/// `sammen catalog import`, another replica).
-async fn follow_catalog(store: Arc<dyn Store>, matcher: Arc<Matcher>) {
-    let mut seen = store.catalog_revision().await.ok();
+/// Re-indexes the catalog whenever its revision differs from `indexed`, whoever changed it (this
+/// process, a `sammen catalog import`, another replica).
+async fn follow_catalog(store: Arc<dyn Store>, matcher: Arc<Matcher>, indexed: i64) {
+    let mut seen = indexed;
     let mut ticks = actix_web::rt::time::interval(CATALOG_POLL);
     loop {
         ticks.tick().await;
         let Ok(revision) = store.catalog_revision().await else {
             continue;
         };
-        if seen == Some(revision) {
+        if seen == revision {
             continue;
         }
         match store.export_catalog().await {
             Ok(catalog) => {
                 matcher.set_catalog(&catalog);
-                seen = Some(revision);
+                seen = revision;
                 tracing::info!(revision, "catalog changed; matching re-indexed");
             }
             Err(error) => tracing::warn!(error = ?error, "catalog changed but could not be read"),
