@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::error::{JsonPayloadError, PathError};
 use actix_web::{HttpRequest, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -90,7 +90,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         );
 }
 
-/// Extractor settings that turn actix's plain-text errors into problems.
+/// Extractor settings that turn actix's plain-text errors into problems. (Query strings are
+/// read by [`QueryParams`], which reports each parameter, not by actix's `Query`.)
 pub fn extractor_configs(cfg: &mut web::ServiceConfig) {
     cfg.app_data(
         web::JsonConfig::default()
@@ -99,15 +100,6 @@ pub fn extractor_configs(cfg: &mut web::ServiceConfig) {
     )
     .app_data(
         web::PathConfig::default().error_handler(|_: PathError, _req| ApiError::NotFound.into()),
-    )
-    .app_data(
-        web::QueryConfig::default().error_handler(|_: QueryPayloadError, _req| {
-            ApiError::InvalidParameters(vec![crate::domain::FieldProblem {
-                field: "query".into(),
-                code: ProblemCode::InvalidFormat,
-            }])
-            .into()
-        }),
     );
 }
 
