@@ -7,6 +7,8 @@ use super::analyzer::{Analyzer, NoVocabulary, Token, Vocabulary};
 use super::index::{Bm25Index, DocBuilder, Terms, idf};
 use super::lexicon::Lexicon;
 use super::names::{NameIndex, NameMatcher};
+use super::query::Query;
+use super::scorer::Scorer;
 use super::words::WordCache;
 use crate::domain::{Catalog, Language, LocalizedText};
 
@@ -279,6 +281,11 @@ impl CatalogIndex {
             .get(term as usize)
             .copied()
             .unwrap_or(self.unknown_idf)
+    }
+
+    /// A scorer of `query` against one of this catalog's collections, with the catalog's IDF.
+    pub fn scorer<'a>(&'a self, query: &'a Query, docs: &'a Bm25Index) -> Scorer<'a> {
+        Scorer::new(query, &self.terms, docs, |t| self.idf(t), self.unknown_idf)
     }
 
     /// The words this catalog and `lexicon` know.

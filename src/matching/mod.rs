@@ -240,14 +240,9 @@ impl Matcher {
         );
         let networks_named = named(&catalog.network_names, idea.answers.helpers.as_deref());
 
-        let initiative_scorer = Scorer::new(
-            &query,
-            &catalog.terms,
-            &catalog.initiative_docs,
-            |t| catalog.idf(t),
-            catalog.unknown_idf,
-        )
-        .strongest(STRONGEST_TERMS);
+        let initiative_scorer = catalog
+            .scorer(&query, &catalog.initiative_docs)
+            .strongest(STRONGEST_TERMS);
         let initiative_scores = initiative_scorer.scores();
         let networks = self.rank_networks(
             &catalog,
@@ -295,13 +290,7 @@ impl Matcher {
         initiatives_named: &[usize],
         networks_named: &[usize],
     ) -> Vec<NetworkMatch> {
-        let scorer = Scorer::new(
-            query,
-            &catalog.terms,
-            &catalog.network_docs,
-            |t| catalog.idf(t),
-            catalog.unknown_idf,
-        );
+        let scorer = catalog.scorer(query, &catalog.network_docs);
         let mut profile = vec![0.0f32; catalog.networks.len()];
         let mut profile_reasons: Vec<Vec<Reason>> = vec![Vec::new(); catalog.networks.len()];
         for (doc, score, reasons) in scorer.scores_with_reasons(REASONS) {
@@ -318,8 +307,6 @@ impl Matcher {
             .iter()
             .flat_map(|l| [l.postcode.as_deref(), l.place.as_deref()])
             .flatten()
-            .collect::<Vec<_>>()
-            .into_iter()
             .map(NameMatcher::simplify)
             .collect();
         let mut ranked: Vec<NetworkMatch> = catalog
@@ -444,13 +431,7 @@ fn rank_initiatives(
 }
 
 fn rank_beacons(catalog: &CatalogIndex, query: &Query) -> Vec<BeaconMatch> {
-    let scorer = Scorer::new(
-        query,
-        &catalog.terms,
-        &catalog.beacon_docs,
-        |t| catalog.idf(t),
-        catalog.unknown_idf,
-    );
+    let scorer = catalog.scorer(query, &catalog.beacon_docs);
     let mut ranked: Vec<(u32, f32)> = scorer
         .scores()
         .into_iter()

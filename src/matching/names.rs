@@ -62,20 +62,7 @@ impl NameMatcher {
         fold_digraphs(&plain).unwrap_or(plain)
     }
 
-    /// Whether the text's words name this, allowing a typo per word (two in long words) and
-    /// a missing word in names of three or more.
-    #[cfg(test)]
-    pub fn found_in(&self, words: &[String]) -> bool {
-        self.spellings.iter().any(|spelling| {
-            let found = spelling
-                .iter()
-                .filter(|name_word| words.iter().any(|w| near(w, name_word)))
-                .count();
-            found == spelling.len() || (spelling.len() >= 3 && found + 1 >= spelling.len())
-        })
-    }
-
-    /// The simplified words of a text, for [`NameMatcher::found_in`].
+    /// The simplified words of a text, for [`NameIndex::found_in`].
     pub fn text_words(text: &str) -> Vec<String> {
         Analyzer::words(text)
             .iter()
@@ -211,9 +198,21 @@ fn distance_at_most(a: &str, b: &str, limit: usize) -> bool {
 mod tests {
     use super::*;
 
-    fn matcher(names: &[&str]) -> NameMatcher {
+    /// An index of one name, with its spellings.
+    struct Name(NameIndex);
+
+    impl Name {
+        fn found_in(&self, words: &[String]) -> bool {
+            self.0.found_in(words) == [0]
+        }
+    }
+
+    fn matcher(names: &[&str]) -> Name {
         let names: Vec<Option<String>> = names.iter().map(|n| Some((*n).to_owned())).collect();
-        NameMatcher::new(&Analyzer::new(), &names)
+        Name(NameIndex::build([&NameMatcher::new(
+            &Analyzer::new(),
+            &names,
+        )]))
     }
 
     #[test]
