@@ -145,6 +145,7 @@ pub async fn build_matcher(store: &dyn Store, min_confidence: f32) -> Result<Mat
             matcher.add_idea(*id, text);
         }
     }
+    matcher.compact();
     tracing::info!(ideas = matcher.published_ideas(), "matching index built");
     Ok(matcher)
 }

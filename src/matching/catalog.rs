@@ -42,8 +42,6 @@ pub struct InitiativeEntry {
     pub slug: String,
     /// Title.
     pub title: LocalizedText,
-    /// Position of its network in [`CatalogIndex::networks`].
-    pub network: usize,
     /// Recognises the initiative's title in free text, even misspelt.
     pub names: NameMatcher,
 }
@@ -71,6 +69,9 @@ pub struct CatalogIndex {
     pub initiatives: Vec<InitiativeEntry>,
     /// One document per initiative.
     pub initiative_docs: Bm25Index,
+    /// The position in `networks` of each initiative's network, apart from the entries: read
+    /// for every scored initiative, so kept small and dense.
+    initiative_networks: Vec<u32>,
     /// Beacons.
     pub beacons: Vec<BeaconEntry>,
     /// One document per beacon.
@@ -195,6 +196,7 @@ impl CatalogIndex {
 
         let mut initiative_docs = Bm25Index::default();
         let mut initiatives = Vec::new();
+        let mut initiative_networks = Vec::new();
         for initiative in &catalog.initiatives {
             let Some(network) = networks.iter().position(|n| n.slug == initiative.network) else {
                 continue;
@@ -213,6 +215,7 @@ impl CatalogIndex {
             doc.add(&mut terms, &description, 1.0);
             doc.add(&mut terms, &place, 1.0);
             initiative_docs.push(doc);
+            initiative_networks.push(u32::try_from(network).expect("fewer than 2^32 networks"));
             let mut unit = DocBuilder::default();
             unit.add(&mut terms, &title, 1.0);
             unit.add(&mut terms, &tags, 1.0);
@@ -221,7 +224,6 @@ impl CatalogIndex {
             initiatives.push(InitiativeEntry {
                 slug: initiative.slug.clone(),
                 title: initiative.title.clone(),
-                network,
                 names: NameMatcher::new(analyzer, [&initiative.title.da, &initiative.title.en]),
             });
         }
@@ -267,12 +269,18 @@ impl CatalogIndex {
             network_docs: network_index,
             initiatives,
             initiative_docs,
+            initiative_networks,
             beacons,
             beacon_docs,
             words: WordCache::default(),
             network_names,
             initiative_names,
         }
+    }
+
+    /// The position in [`CatalogIndex::networks`] of an initiative's network.
+    pub fn network_of(&self, initiative: usize) -> usize {
+        self.initiative_networks[initiative] as usize
     }
 
     /// The IDF of a catalog term.

@@ -1,5 +1,4 @@
-//! Field-weighted BM25 documents over interned terms, with postings for fast scoring and a
-//! forward list per document for explaining a score.
+//! Field-weighted BM25 documents over interned terms, in compact postings.
 
 use rustc_hash::FxHashMap as HashMap;
 
@@ -41,6 +40,12 @@ impl Terms {
         self.ids.contains_key(term)
     }
 
+    /// The heap memory the terms hold, in bytes (map overhead estimated).
+    pub fn heap_bytes(&self) -> usize {
+        let text: usize = self.strings.iter().map(String::len).sum();
+        2 * text + self.strings.capacity() * 24 + self.ids.capacity() * (24 + 4 + 1)
+    }
+
     /// Every known term.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.strings.iter().map(String::as_str)
@@ -50,17 +55,23 @@ impl Terms {
 /// The weighted terms of one document, built field by field.
 #[derive(Debug, Default)]
 pub struct DocBuilder {
-    weights: HashMap<u32, f32>,
+    weights: Vec<(u32, f32)>,
     length: f32,
 }
 
 impl DocBuilder {
     /// Adds the tokens of one field with the field's weight.
-    pub fn add(&mut self, terms: &mut Terms, tokens: &[Token], weight: f32) {
+    pub fn add<'t>(
+        &mut self,
+        terms: &mut Terms,
+        tokens: impl IntoIterator<Item = &'t Token>,
+        weight: f32,
+    ) {
         for token in tokens {
-            *self.weights.entry(terms.intern(&token.stem)).or_default() += weight;
+            self.weights.push((terms.intern(&token.stem), weight));
             for part in &token.parts {
-                *self.weights.entry(terms.intern(part)).or_default() += weight * PART_WEIGHT;
+                self.weights
+                    .push((terms.intern(part), weight * PART_WEIGHT));
             }
             self.length += weight;
         }
@@ -68,35 +79,143 @@ impl DocBuilder {
 
     /// Adds one whole term, such as a keyword phrase's stem, with a weight.
     pub fn add_term(&mut self, terms: &mut Terms, term: &str, weight: f32) {
-        *self.weights.entry(terms.intern(term)).or_default() += weight;
+        self.weights.push((terms.intern(term), weight));
         self.length += weight;
     }
+
+    /// Each term once, in order, with its summed weight.
+    fn into_terms(mut self) -> (Vec<(u32, f32)>, f32) {
+        self.weights.sort_unstable_by_key(|(term, _)| *term);
+        let mut merged: Vec<(u32, f32)> = Vec::with_capacity(self.weights.len());
+        for (term, weight) in self.weights {
+            match merged.last_mut() {
+                Some((last, sum)) if *last == term => *sum += weight,
+                _ => merged.push((term, weight)),
+            }
+        }
+        (merged, self.length)
+    }
 }
+
+/// A weighted frequency is stored in units of this size: every field and part weight is a
+/// multiple of it, and two bytes a posting instead of four matter at a million documents.
+const FREQUENCY_UNIT: f32 = 0.05;
+
+/// The documents holding one term, in increasing order, with the term's weighted frequency.
+#[derive(Debug, Default, Clone)]
+pub struct Postings {
+    docs: Vec<u32>,
+    frequencies: Vec<u16>,
+}
+
+impl Postings {
+    fn push(&mut self, doc: u32, frequency: f32) {
+        let units = (frequency / FREQUENCY_UNIT)
+            .round()
+            .clamp(1.0, f32::from(u16::MAX));
+        self.docs.push(doc);
+        self.frequencies.push(units as u16);
+    }
+
+    /// How many documents hold the term.
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    /// Whether none does.
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
+    /// Each document with the term's weighted frequency in it.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, f32)> + '_ {
+        self.docs
+            .iter()
+            .zip(&self.frequencies)
+            .map(|(doc, units)| (*doc, f32::from(*units) * FREQUENCY_UNIT))
+    }
+
+    /// The term's weighted frequency in `doc` (0 when absent).
+    pub fn frequency(&self, doc: u32) -> f32 {
+        self.docs
+            .binary_search(&doc)
+            .map_or(0.0, |i| f32::from(self.frequencies[i]) * FREQUENCY_UNIT)
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.docs.shrink_to_fit();
+        self.frequencies.shrink_to_fit();
+    }
+}
+
+/// How far the average document length may drift from the one the length norms were
+/// computed with before they are computed again.
+const NORM_DRIFT: f32 = 0.01;
 
 /// A collection of documents of one kind.
 #[derive(Debug, Default, Clone)]
 pub struct Bm25Index {
-    postings: HashMap<u32, Vec<(u32, f32)>>,
-    forward: Vec<Vec<(u32, f32)>>,
+    /// Indexed by term id.
+    postings: Vec<Postings>,
     lengths: Vec<f32>,
     total_length: f64,
-    average_length: f32,
+    /// BM25's length norm of each document, `K1 × (1 − B + B × length / average)`, kept so
+    /// that scoring a posting costs one look-up and one division.
+    norms: Vec<f32>,
+    /// The average length the norms were computed with.
+    norm_average: f32,
 }
 
 impl Bm25Index {
     /// Adds a document; returns its number (documents are numbered in order from 0).
     pub fn push(&mut self, doc: DocBuilder) -> u32 {
         let id = u32::try_from(self.lengths.len()).expect("fewer than 2^32 documents");
-        let mut forward: Vec<(u32, f32)> = doc.weights.into_iter().collect();
-        forward.sort_unstable_by_key(|(term, _)| *term);
-        for (term, weight) in &forward {
-            self.postings.entry(*term).or_default().push((id, *weight));
+        let (terms, length) = doc.into_terms();
+        for (term, weight) in terms {
+            let term = term as usize;
+            if term >= self.postings.len() {
+                self.postings.resize_with(term + 1, Postings::default);
+            }
+            self.postings[term].push(id, weight);
         }
-        self.forward.push(forward);
-        self.lengths.push(doc.length);
-        self.total_length += f64::from(doc.length);
-        self.average_length = (self.total_length / self.lengths.len() as f64) as f32;
+        self.lengths.push(length);
+        self.total_length += f64::from(length);
+        let average = (self.total_length / self.lengths.len() as f64) as f32;
+        if (average - self.norm_average).abs() > NORM_DRIFT * self.norm_average {
+            self.norm_average = average;
+            self.norms = self.lengths.iter().map(|l| self.norm(*l)).collect();
+        } else {
+            self.norms.push(self.norm(length));
+        }
         id
+    }
+
+    fn norm(&self, length: f32) -> f32 {
+        K1 * (1.0 - B + B * length / self.norm_average.max(f32::EPSILON))
+    }
+
+    /// The heap memory the index holds, in bytes: postings, lengths and norms.
+    pub fn heap_bytes(&self) -> usize {
+        let postings: usize = self
+            .postings
+            .iter()
+            .map(|p| p.docs.capacity() * 4 + p.frequencies.capacity() * 2)
+            .sum();
+        postings
+            + self.postings.capacity() * std::mem::size_of::<Postings>()
+            + (self.lengths.capacity() + self.norms.capacity()) * 4
+    }
+
+    /// How many postings the index holds.
+    pub fn posting_count(&self) -> usize {
+        self.postings.iter().map(Postings::len).sum()
+    }
+
+    /// Gives back the memory that growing left unused.
+    pub fn shrink_to_fit(&mut self) {
+        for postings in &mut self.postings {
+            postings.shrink_to_fit();
+        }
     }
 
     /// How many documents there are.
@@ -111,29 +230,27 @@ impl Bm25Index {
 
     /// How many documents hold `term`.
     pub fn document_frequency(&self, term: u32) -> usize {
-        self.postings.get(&term).map_or(0, Vec::len)
+        self.postings(term).len()
     }
 
     /// The documents holding `term`, with its weighted frequency.
-    pub fn postings(&self, term: u32) -> &[(u32, f32)] {
-        self.postings.get(&term).map_or(&[], Vec::as_slice)
+    pub fn postings(&self, term: u32) -> &Postings {
+        static NONE: Postings = Postings {
+            docs: Vec::new(),
+            frequencies: Vec::new(),
+        };
+        self.postings.get(term as usize).unwrap_or(&NONE)
     }
 
     /// The weighted frequency of `term` in `doc`.
     pub fn frequency(&self, doc: u32, term: u32) -> f32 {
-        let forward = &self.forward[doc as usize];
-        forward
-            .binary_search_by_key(&term, |(t, _)| *t)
-            .map_or(0.0, |i| forward[i].1)
+        self.postings(term).frequency(doc)
     }
 
     /// BM25's saturated term frequency of `doc`, scaled to 0..1.
+    #[inline]
     pub fn saturation(&self, doc: u32, frequency: f32) -> f32 {
-        if frequency <= 0.0 {
-            return 0.0;
-        }
-        let norm = 1.0 - B + B * self.lengths[doc as usize] / self.average_length.max(f32::EPSILON);
-        frequency / (frequency + K1 * norm)
+        frequency / (frequency + self.norms[doc as usize])
     }
 }
 

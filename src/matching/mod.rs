@@ -147,6 +147,11 @@ fn calibrate(raw: f32) -> f32 {
     (calibrated.clamp(0.0, 1.0) * 1000.0).round() / 1000.0
 }
 
+/// The least raw score whose calibrated score is `calibrated` (before rounding).
+fn uncalibrate(calibrated: f32) -> f32 {
+    -CALIBRATION_SCALE * (1.0 - calibrated.clamp(0.0, 0.999)).ln() - 0.001
+}
+
 /// The matching engine: the catalog index and the index of published ideas, both replaceable
 /// while requests are served.
 pub struct Matcher {
@@ -193,9 +198,6 @@ impl Matcher {
             catalog
                 .words
                 .analyze(text, language, &self.analyzer, self.lexicon, &vocabulary)
-                .iter()
-                .map(|analysed| analysed.token.clone())
-                .collect::<Vec<_>>()
         };
         let language = idea
             .language
@@ -206,12 +208,27 @@ impl Matcher {
             .insert(id, idea, language, analyze);
     }
 
+    /// Gives back the memory the similar ideas' index grew into while ideas were added in bulk
+    /// (at start-up).
+    pub fn compact(&self) {
+        self.ideas
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .shrink_to_fit();
+    }
+
     /// Takes an idea out of the similar ideas; whether it was there.
     pub fn remove_idea(&self, id: Uuid) -> bool {
         self.ideas
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .remove(id)
+    }
+
+    /// The heap memory of the similar ideas' index, in bytes, and how many postings it holds.
+    pub fn similar_index_size(&self) -> (usize, usize) {
+        let ideas = self.ideas.read().unwrap_or_else(|e| e.into_inner());
+        (ideas.heap_bytes(), ideas.posting_count())
     }
 
     /// How many published ideas can be found.
@@ -299,8 +316,12 @@ impl Matcher {
         }
         let mut best_initiative = vec![0.0f32; catalog.networks.len()];
         for (doc, score) in initiative_scores {
-            let network = catalog.initiatives[*doc as usize].network;
+            let network = catalog.network_of(*doc as usize);
             best_initiative[network] = best_initiative[network].max(*score);
+        }
+        let mut named_by_network: Vec<Vec<usize>> = vec![Vec::new(); catalog.networks.len()];
+        for named in initiatives_named {
+            named_by_network[catalog.network_of(*named)].push(*named);
         }
         let location: Vec<String> = idea
             .location
@@ -329,10 +350,7 @@ impl Matcher {
                         value: network.names.display.clone(),
                     });
                 }
-                for named in initiatives_named
-                    .iter()
-                    .filter(|n| catalog.initiatives[**n].network == i)
-                {
+                for named in named_by_network[i].iter().take(REASONS) {
                     score += NAMED_INITIATIVE_NETWORK_BONUS;
                     reasons.push(Reason::NamedInitiative {
                         value: catalog.initiatives[*named].names.display.clone(),
@@ -379,13 +397,22 @@ fn rank_initiatives(
     named: &[usize],
     limit: usize,
 ) -> Vec<InitiativeMatch> {
-    for n in named {
-        let doc = *n as u32;
-        match scores.iter_mut().find(|(d, _)| *d == doc) {
-            Some((_, score)) => *score += NAMED_INITIATIVE_BONUS,
-            None => scores.push((doc, NAMED_INITIATIVE_BONUS)),
+    // `named` is sorted: each scored initiative looks itself up, and the named ones without a
+    // score of their own join with the bonus alone.
+    let mut unscored = vec![true; named.len()];
+    for (doc, score) in &mut scores {
+        if let Ok(i) = named.binary_search(&(*doc as usize)) {
+            *score += NAMED_INITIATIVE_BONUS;
+            unscored[i] = false;
         }
     }
+    scores.extend(
+        named
+            .iter()
+            .zip(unscored)
+            .filter(|(_, unscored)| *unscored)
+            .map(|(n, _)| (*n as u32, NAMED_INITIATIVE_BONUS)),
+    );
     let by_position: Vec<f32> = catalog
         .networks
         .iter()
@@ -400,11 +427,8 @@ fn rank_initiatives(
     let mut ranked: Vec<(u32, f32)> = scores
         .into_iter()
         .map(|(doc, score)| {
-            let initiative = &catalog.initiatives[doc as usize];
-            (
-                doc,
-                score + NETWORK_PRIOR * network_score(initiative.network) * score.min(0.2) / 0.2,
-            )
+            let network = network_score(catalog.network_of(doc as usize));
+            (doc, score + NETWORK_PRIOR * network * score.min(0.2) / 0.2)
         })
         .collect();
     top(&mut ranked, limit);
@@ -413,7 +437,7 @@ fn rank_initiatives(
         .map(|(doc, score)| {
             let initiative = &catalog.initiatives[doc as usize];
             let mut reasons = Vec::new();
-            if named.contains(&(doc as usize)) {
+            if named.binary_search(&(doc as usize)).is_ok() {
                 reasons.push(Reason::NamedInitiative {
                     value: initiative.names.display.clone(),
                 });
@@ -422,7 +446,9 @@ fn rank_initiatives(
             InitiativeMatch {
                 slug: initiative.slug.clone(),
                 title: initiative.title.clone(),
-                network: catalog.networks[initiative.network].slug.clone(),
+                network: catalog.networks[catalog.network_of(doc as usize)]
+                    .slug
+                    .clone(),
                 score: calibrate(score),
                 reasons,
             }

@@ -72,15 +72,21 @@ impl NameMatcher {
 }
 
 /// The names of many entries, found by the first three letters of their words, so that a
-/// text is compared only with the name words that could be in it. (A typo among a name
-/// word's first three letters therefore goes unnoticed.)
+/// text is compared only with the name words that could be in it, and each distinct name word
+/// once however many names hold it. (A typo among a name word's first three letters therefore
+/// goes unnoticed.)
 #[derive(Debug, Default)]
 pub struct NameIndex {
-    /// Prefix to (entry, spelling, word) of the name words that begin with it.
-    by_prefix: FxHashMap<String, Vec<(u32, u8, u8)>>,
-    /// The words of each entry's spellings.
-    spellings: Vec<Vec<Vec<String>>>,
+    /// Prefix to the distinct name words that begin with it.
+    by_prefix: FxHashMap<String, Vec<u32>>,
+    /// Each distinct name word, with where it occurs.
+    words: Vec<(String, Vec<Occurrence>)>,
+    /// How many words each spelling of each entry has.
+    lengths: Vec<Vec<u8>>,
 }
+
+/// Where a name word occurs: (entry, spelling, position in the spelling).
+type Occurrence = (u32, u8, u8);
 
 fn prefix(word: &str) -> String {
     word.chars().take(3).collect()
@@ -90,23 +96,28 @@ impl NameIndex {
     /// Indexes the names of entries numbered in order.
     pub fn build<'a>(names: impl IntoIterator<Item = &'a NameMatcher>) -> Self {
         let mut index = NameIndex::default();
-        for (number, matcher) in names.into_iter().enumerate() {
+        let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
+        let names: Vec<&NameMatcher> = names.into_iter().collect();
+        for (number, matcher) in names.iter().enumerate() {
             let entry = u32::try_from(number).expect("fewer than 2^32 names");
-            for (spelling, words) in matcher
-                .spellings
-                .iter()
-                .enumerate()
-                .take(usize::from(u8::MAX))
-            {
-                for (position, word) in words.iter().enumerate().take(usize::from(u8::MAX)) {
-                    index.by_prefix.entry(prefix(word)).or_default().push((
-                        entry,
-                        spelling as u8,
-                        position as u8,
-                    ));
+            let spellings = matcher.spellings.iter().take(usize::from(u8::MAX));
+            let mut lengths = Vec::new();
+            for (spelling, words) in spellings.enumerate() {
+                let words = &words[..words.len().min(usize::from(u8::MAX))];
+                lengths.push(words.len() as u8);
+                for (position, word) in words.iter().enumerate() {
+                    let id = *ids.entry(word.as_str()).or_insert_with(|| {
+                        let id = u32::try_from(index.words.len()).expect("fewer than 2^32 words");
+                        index.words.push((word.clone(), Vec::new()));
+                        index.by_prefix.entry(prefix(word)).or_default().push(id);
+                        id
+                    });
+                    index.words[id as usize]
+                        .1
+                        .push((entry, spelling as u8, position as u8));
                 }
             }
-            index.spellings.push(matcher.spellings.clone());
+            index.lengths.push(lengths);
         }
         index
     }
@@ -116,13 +127,15 @@ impl NameIndex {
     pub fn found_in(&self, words: &[String]) -> Vec<usize> {
         let mut met: FxHashMap<(u32, u8), u64> = FxHashMap::default();
         for word in words {
-            let Some(hits) = self.by_prefix.get(&prefix(word)) else {
+            let Some(candidates) = self.by_prefix.get(&prefix(word)) else {
                 continue;
             };
-            for (entry, spelling, position) in hits {
-                let name_word = &self.spellings[*entry as usize][usize::from(*spelling)]
-                    [usize::from(*position)];
-                if near(word, name_word) {
+            for id in candidates {
+                let (name_word, occurrences) = &self.words[*id as usize];
+                if !near(word, name_word) {
+                    continue;
+                }
+                for (entry, spelling, position) in occurrences {
                     *met.entry((*entry, *spelling)).or_default() |= 1u64 << (position % 64);
                 }
             }
@@ -130,7 +143,7 @@ impl NameIndex {
         let mut found: Vec<usize> = met
             .into_iter()
             .filter(|((entry, spelling), mask)| {
-                let length = self.spellings[*entry as usize][usize::from(*spelling)].len();
+                let length = usize::from(self.lengths[*entry as usize][usize::from(*spelling)]);
                 let count = mask.count_ones() as usize;
                 count == length || (length >= 3 && count + 1 >= length)
             })

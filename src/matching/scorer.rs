@@ -7,6 +7,8 @@
 //! an idea about things the catalog does not cover scores low. The score is thus a proportion,
 //! comparable across catalogs of any size, which is what lets one routing threshold serve all.
 
+use std::cell::RefCell;
+
 use super::explain::Reason;
 use super::index::{Bm25Index, Terms};
 use super::query::{Alternative, Query, QueryTerm, Via};
@@ -16,11 +18,50 @@ const UNKNOWN_SHARE: f32 = 0.35;
 /// Synonyms and translations bridge words a collection lacks; for a word it has, they mostly
 /// add other senses, so they count this much less.
 const KNOWN_WORD_EXPANSION: f32 = 0.3;
+/// Least weight of a word's alternative, as a share of the word's strongest alternative.
+const ALTERNATIVE_MIN_SHARE: f32 = 0.2;
+/// Least weight of an alternative that gathers candidates in [`Scorer::candidates`], as a
+/// share of the word's strongest alternative.
+const CANDIDATE_ALTERNATIVE_SHARE: f32 = 0.5;
+
+/// Per-document accumulators, reused by the queries of one thread: zeroed again as they are
+/// read, so that a query pays for the documents it touches, not for the collection's size.
+#[derive(Default)]
+struct Scratch {
+    totals: Vec<f32>,
+    touched: Vec<u32>,
+    /// A word's best contribution and alternative per document, while the word is scored.
+    best: Vec<(f32, u32)>,
+    best_touched: Vec<u32>,
+}
+
+impl Scratch {
+    fn prepare(&mut self, documents: usize) {
+        if self.totals.len() < documents {
+            self.totals.resize(documents, 0.0);
+            self.best.resize(documents, (0.0, 0));
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
 
 struct Resolved<'q> {
     term: &'q QueryTerm,
     /// Term id, weight × IDF, and the alternative.
     alternatives: Vec<(u32, f32, &'q Alternative)>,
+}
+
+impl Resolved<'_> {
+    /// The weight of the strongest alternative.
+    fn best(&self) -> f32 {
+        self.alternatives
+            .iter()
+            .map(|(_, w, _)| *w)
+            .fold(0.0, f32::max)
+    }
 }
 
 /// A query resolved against one collection.
@@ -57,6 +98,10 @@ impl<'a> Scorer<'a> {
                 })
                 .collect();
             let best = alternatives.iter().map(|(_, w, _)| *w).fold(0.0, f32::max);
+            // An alternative far weaker than the word's best is mostly a common word (a short
+            // compound part, a broad synonym): it moves scores little and costs the most.
+            let mut alternatives = alternatives;
+            alternatives.retain(|(_, w, _)| *w >= ALTERNATIVE_MIN_SHARE * best);
             if alternatives.is_empty() {
                 ideal += term.weight * unknown_idf * UNKNOWN_SHARE;
             } else {
@@ -75,13 +120,7 @@ impl<'a> Scorer<'a> {
     /// dropping the common words whose long postings cost the most and weigh the least. The
     /// ideal keeps every word, so scores stay comparable.
     pub fn strongest(mut self, count: usize) -> Self {
-        let potential = |r: &Resolved<'_>| {
-            r.term.weight
-                * r.alternatives
-                    .iter()
-                    .map(|(_, w, _)| *w)
-                    .fold(0.0, f32::max)
-        };
+        let potential = |r: &Resolved<'_>| r.term.weight * r.best();
         self.resolved
             .sort_by(|a, b| potential(b).total_cmp(&potential(a)));
         self.resolved.truncate(count);
@@ -91,6 +130,71 @@ impl<'a> Scorer<'a> {
     /// Every document that meets the query, with its score in 0..1, in no particular order.
     pub fn scores(&self) -> Vec<(u32, f32)> {
         self.accumulate(|_, _, _, _| {})
+    }
+
+    /// The documents of a large collection most likely to score best, scored exactly, for
+    /// the caller to filter and rank: the `words` strongest query words (with their strong
+    /// alternatives) gather candidates, whose partial sums pick the `pool` most promising, and
+    /// only these are scored on every word. A document that none of the strongest words
+    /// reaches cannot be much like the query, and the exact score keeps results comparable
+    /// with [`Scorer::scores`]. Call after [`Scorer::strongest`], which orders the words.
+    pub fn candidates(&self, words: usize, pool: usize) -> Vec<(u32, f32)> {
+        if self.ideal <= 0.0 || self.index.is_empty() || pool == 0 {
+            return Vec::new();
+        }
+        let mut partial = SCRATCH.with_borrow_mut(|scratch| {
+            scratch.prepare(self.index.len());
+            let Scratch {
+                totals, touched, ..
+            } = scratch;
+            for resolved in self.resolved.iter().take(words) {
+                let best = resolved.best();
+                let scale = resolved.term.weight / self.ideal;
+                for (id, weight, _) in &resolved.alternatives {
+                    if *weight < CANDIDATE_ALTERNATIVE_SHARE * best {
+                        continue;
+                    }
+                    for (doc, frequency) in self.index.postings(*id).iter() {
+                        let total = &mut totals[doc as usize];
+                        if *total == 0.0 {
+                            touched.push(doc);
+                        }
+                        *total += scale * weight * self.index.saturation(doc, frequency);
+                    }
+                }
+            }
+            touched
+                .drain(..)
+                .map(|doc| (doc, std::mem::take(&mut totals[doc as usize])))
+                .collect::<Vec<_>>()
+        });
+        super::top(&mut partial, pool);
+        partial
+            .into_iter()
+            .map(|(doc, _)| (doc, self.exact(doc)))
+            .collect()
+    }
+
+    /// The score of one document, looking each word up in its postings.
+    fn exact(&self, doc: u32) -> f32 {
+        self.resolved
+            .iter()
+            .map(|resolved| {
+                let best = resolved
+                    .alternatives
+                    .iter()
+                    .map(|(id, weight, _)| {
+                        let frequency = self.index.frequency(doc, *id);
+                        if frequency > 0.0 {
+                            weight * self.index.saturation(doc, frequency)
+                        } else {
+                            0.0
+                        }
+                    })
+                    .fold(0.0, f32::max);
+                resolved.term.weight / self.ideal * best
+            })
+            .sum()
     }
 
     /// As [`Scorer::scores`], with each document's strongest `limit` reasons, gathered in the
@@ -118,45 +222,69 @@ impl<'a> Scorer<'a> {
             .collect()
     }
 
-    /// Sums each query word's best contribution per document, in dense arrays (a query
-    /// touches many documents of a large collection, and an array slot is far cheaper than a
-    /// hash-map entry), telling `note` each (document, contribution, word, alternative).
+    /// Sums each query word's best contribution per document, in dense arrays kept from query
+    /// to query (a query touches many documents of a large collection, and an array slot is
+    /// far cheaper than a hash-map entry), telling `note` each (document, contribution, word,
+    /// alternative).
     fn accumulate(&self, mut note: impl FnMut(u32, f32, usize, usize)) -> Vec<(u32, f32)> {
         if self.ideal <= 0.0 || self.index.is_empty() {
             return Vec::new();
         }
-        let mut totals = vec![0.0f32; self.index.len()];
-        let mut touched: Vec<u32> = Vec::new();
-        let mut best = vec![(0.0f32, 0usize); self.index.len()];
-        let mut best_touched: Vec<u32> = Vec::new();
-        for (term, resolved) in self.resolved.iter().enumerate() {
-            let scale = resolved.term.weight / self.ideal;
-            for (alternative, (id, weight, _)) in resolved.alternatives.iter().enumerate() {
-                for (doc, frequency) in self.index.postings(*id) {
-                    let value = weight * self.index.saturation(*doc, *frequency);
-                    let slot = &mut best[*doc as usize];
-                    if slot.0 == 0.0 {
-                        best_touched.push(*doc);
+        SCRATCH.with_borrow_mut(|scratch| {
+            scratch.prepare(self.index.len());
+            let Scratch {
+                totals,
+                touched,
+                best,
+                best_touched,
+            } = scratch;
+            for (term, resolved) in self.resolved.iter().enumerate() {
+                let scale = resolved.term.weight / self.ideal;
+                if let [(id, weight, _)] = resolved.alternatives.as_slice() {
+                    // One way to meet the word: straight into the totals.
+                    for (doc, frequency) in self.index.postings(*id).iter() {
+                        let value = weight * self.index.saturation(doc, frequency);
+                        let total = &mut totals[doc as usize];
+                        if *total == 0.0 {
+                            touched.push(doc);
+                        }
+                        *total += scale * value;
+                        note(doc, resolved.term.weight * value, term, 0);
                     }
-                    if value > slot.0 {
-                        *slot = (value, alternative);
+                    continue;
+                }
+                for (alternative, (id, weight, _)) in resolved.alternatives.iter().enumerate() {
+                    for (doc, frequency) in self.index.postings(*id).iter() {
+                        let value = weight * self.index.saturation(doc, frequency);
+                        let slot = &mut best[doc as usize];
+                        if slot.0 == 0.0 {
+                            best_touched.push(doc);
+                        }
+                        if value > slot.0 {
+                            *slot = (value, alternative as u32);
+                        }
                     }
                 }
-            }
-            for doc in best_touched.drain(..) {
-                let (value, alternative) = std::mem::take(&mut best[doc as usize]);
-                let total = &mut totals[doc as usize];
-                if *total == 0.0 {
-                    touched.push(doc);
+                for doc in best_touched.drain(..) {
+                    let (value, alternative) = std::mem::take(&mut best[doc as usize]);
+                    let total = &mut totals[doc as usize];
+                    if *total == 0.0 {
+                        touched.push(doc);
+                    }
+                    *total += scale * value;
+                    note(
+                        doc,
+                        resolved.term.weight * value,
+                        term,
+                        alternative as usize,
+                    );
                 }
-                *total += scale * value;
-                note(doc, resolved.term.weight * value, term, alternative);
             }
-        }
-        touched
-            .into_iter()
-            .map(|doc| (doc, totals[doc as usize]))
-            .collect()
+            touched
+                .drain(..)
+                .map(|doc| (doc, std::mem::take(&mut totals[doc as usize])))
+                .collect()
+        })
     }
 
     /// The words that placed `doc`, strongest first, at most `limit`.

@@ -5,19 +5,26 @@ use rustc_hash::FxHashMap as HashMap;
 
 use uuid::Uuid;
 
-use super::analyzer::Token;
+use std::sync::Arc;
+
 use super::index::{Bm25Index, DocBuilder, Terms, idf};
 use super::query::Query;
 use super::scorer::Scorer;
+use super::words::Analysed;
 use super::{Reason, SimilarIdea};
 use crate::domain::{IdeaText, Language};
 
 /// Answer weights in an idea's document: the title and the problem say what it is about.
 const DOC_WEIGHTS: [f32; 6] = [2.0, 1.0, 0.5, 0.3, 0.3, 0.3];
 
+/// The query words that gather candidates among the published ideas...
+const CANDIDATE_WORDS: usize = 16;
+/// ...and how many of the candidates are scored on every word.
+const CANDIDATE_POOL: usize = 100;
+
 struct Entry {
     id: Uuid,
-    title: String,
+    title: Box<str>,
     live: bool,
 }
 
@@ -38,7 +45,7 @@ impl IdeaIndex {
         id: Uuid,
         idea: &IdeaText,
         language: Language,
-        analyze: impl Fn(&str, Language) -> Vec<Token>,
+        analyze: impl Fn(&str, Language) -> Vec<Arc<Analysed>>,
     ) {
         self.remove(id);
         let answers = &idea.answers;
@@ -53,13 +60,14 @@ impl IdeaIndex {
         let mut doc = DocBuilder::default();
         for (text, weight) in texts.into_iter().zip(DOC_WEIGHTS) {
             if let Some(text) = text {
-                doc.add(&mut self.terms, &analyze(text, language), weight);
+                let words = analyze(text, language);
+                doc.add(&mut self.terms, words.iter().map(|w| &w.token), weight);
             }
         }
         let number = self.docs.push(doc);
         self.entries.push(Entry {
             id,
-            title: idea.title.clone(),
+            title: idea.title.as_str().into(),
             live: true,
         });
         self.by_id.insert(id, number);
@@ -74,6 +82,28 @@ impl IdeaIndex {
         self.entries[number as usize].live = false;
         self.live -= 1;
         true
+    }
+
+    /// Gives back the memory that growing left unused, after many ideas were added at once.
+    pub fn shrink_to_fit(&mut self) {
+        self.docs.shrink_to_fit();
+        self.entries.shrink_to_fit();
+        self.by_id.shrink_to_fit();
+    }
+
+    /// The heap memory the index holds, in bytes (term strings and map overheads estimated).
+    pub fn heap_bytes(&self) -> usize {
+        let titles: usize = self.entries.iter().map(|e| e.title.len()).sum();
+        self.docs.heap_bytes()
+            + self.entries.capacity() * std::mem::size_of::<Entry>()
+            + titles
+            + self.by_id.capacity() * (std::mem::size_of::<(Uuid, u32)>() + 1)
+            + self.terms.heap_bytes()
+    }
+
+    /// How many postings the index holds.
+    pub fn posting_count(&self) -> usize {
+        self.docs.posting_count()
     }
 
     /// How many ideas can be found.
@@ -92,11 +122,14 @@ impl IdeaIndex {
             idf(documents, 0),
         );
         let scorer = scorer.strongest(super::STRONGEST_TERMS);
+        let least = super::uncalibrate(min_score);
         let mut scored: Vec<(u32, f32)> = scorer
-            .scores()
+            .candidates(CANDIDATE_WORDS, CANDIDATE_POOL)
             .into_iter()
             .filter(|(doc, score)| {
-                super::calibrate(*score) >= min_score && self.entries[*doc as usize].live
+                *score >= least
+                    && super::calibrate(*score) >= min_score
+                    && self.entries[*doc as usize].live
             })
             .collect();
         super::top(&mut scored, limit);
@@ -106,7 +139,7 @@ impl IdeaIndex {
                 let entry = &self.entries[doc as usize];
                 SimilarIdea {
                     id: entry.id,
-                    title: entry.title.clone(),
+                    title: entry.title.to_string(),
                     score: super::calibrate(score),
                     reasons: scorer.explain(doc, 4).into_iter().collect::<Vec<Reason>>(),
                 }

@@ -39,32 +39,38 @@ impl WordCache {
         lexicon: &Lexicon,
         vocabulary: &dyn Vocabulary,
     ) -> Vec<Arc<Analysed>> {
-        analyzer
-            .content_words(text, language)
-            .map(|word| {
-                let key = (language, word);
-                if let Some(found) = self
-                    .words
-                    .read()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .get(&key)
-                {
-                    return found.clone();
-                }
-                let token = analyzer.token(key.1.clone(), language, vocabulary);
+        // Known words under one shared lock; the new ones are analysed with no lock held.
+        let mut found: Vec<Result<Arc<Analysed>, String>> = {
+            let words = self.words.read().unwrap_or_else(|e| e.into_inner());
+            analyzer
+                .content_words(text, language)
+                .map(|word| {
+                    let key = (language, word);
+                    words.get(&key).cloned().ok_or(key.1)
+                })
+                .collect()
+        };
+        let mut new = Vec::new();
+        for slot in &mut found {
+            if let Err(word) = slot {
+                let token = analyzer.token(word.clone(), language, vocabulary);
                 let alternatives =
                     alternatives(&token.stem, &token.parts, language, lexicon, analyzer).into();
                 let analysed = Arc::new(Analysed {
                     token,
                     alternatives,
                 });
-                let mut words = self.words.write().unwrap_or_else(|e| e.into_inner());
-                if words.len() >= CAPACITY {
-                    words.clear();
-                }
-                words.insert(key, analysed.clone());
-                analysed
-            })
-            .collect()
+                new.push(((language, std::mem::take(word)), analysed.clone()));
+                *slot = Ok(analysed);
+            }
+        }
+        if !new.is_empty() {
+            let mut words = self.words.write().unwrap_or_else(|e| e.into_inner());
+            if words.len() + new.len() > CAPACITY {
+                words.clear();
+            }
+            words.extend(new);
+        }
+        found.into_iter().flatten().collect()
     }
 }
