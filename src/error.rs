@@ -36,6 +36,12 @@ pub enum ApiError {
     /// The body exceeds the limit.
     #[error("payload too large")]
     PayloadTooLarge,
+    /// No valid API key: missing, malformed, unknown or revoked.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// A valid API key of a role that may not do this.
+    #[error("forbidden")]
+    Forbidden,
     /// Nothing here, or nothing the caller may see.
     #[error("not found")]
     NotFound,
@@ -118,6 +124,8 @@ impl ApiError {
             | ApiError::InvalidIdempotencyKey => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::IdempotencyKeyInUse => StatusCode::CONFLICT,
@@ -171,6 +179,22 @@ impl ApiError {
                 pick(
                     "Indholdet må højst fylde 64 KiB.",
                     "The body may be at most 64 KiB.",
+                ),
+            ),
+            ApiError::Unauthorized => (
+                "unauthorized",
+                pick("Ikke logget ind", "Unauthorized"),
+                pick(
+                    "Send en gyldig API-nøgle som Authorization: Bearer <nøgle>.",
+                    "Send a valid API key as Authorization: Bearer <key>.",
+                ),
+            ),
+            ApiError::Forbidden => (
+                "forbidden",
+                pick("Ingen adgang", "Forbidden"),
+                pick(
+                    "API-nøglen har ikke en rolle, der må dette.",
+                    "The API key's role may not do this.",
                 ),
             ),
             ApiError::NotFound => (
@@ -268,6 +292,9 @@ impl ApiError {
             .insert_header((header::CONTENT_LANGUAGE, language.code()));
         if let ApiError::MethodNotAllowed(allow) = self {
             response.insert_header((header::ALLOW, allow.as_str()));
+        }
+        if let ApiError::Unauthorized = self {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"sammen\""));
         }
         if self.status() == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, "2"));

@@ -41,6 +41,7 @@ pub struct Application {
 impl Application {
     /// Opens and migrates the store, seeds it, and binds `config.bind` (port 0 picks a free one).
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
+        crate::install_crypto_provider();
         let store = store::connect(&config.database_url).await?;
         store.migrate().await?;
         seed(store.as_ref(), config.seed).await?;

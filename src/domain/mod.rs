@@ -4,11 +4,13 @@ pub mod catalog;
 pub mod formats;
 pub mod idea;
 pub mod json;
+pub mod keys;
 mod language;
 pub mod problems;
 pub mod questions;
 
 pub use catalog::{Beacon, Catalog, Initiative, LocalizedText, Network};
 pub use idea::{Answers, Consent, Contact, IdeaStatus, IdeaText, Location, NewIdea, StoredIdea};
+pub use keys::{ApiKey, NewApiKey, Role};
 pub use language::Language;
 pub use problems::{FieldProblem, ProblemCode};

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{AppState, QueryParams};
+use crate::auth::bearer_token;
 use crate::domain::{
     Answers, Consent, Contact, IdeaStatus, Language, Location, NewIdea, StoredIdea,
 };
@@ -171,12 +172,6 @@ pub async fn get_idea(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(IdeaView::from(stored)))
-}
-
-fn bearer_token(req: &HttpRequest) -> Option<&str> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {

@@ -16,6 +16,7 @@ use crate::error::ApiError;
 use crate::matching::Matcher;
 use crate::store::Store;
 
+pub mod admin;
 pub mod beacons;
 pub mod docs;
 pub mod health;
@@ -70,6 +71,18 @@ impl<T> Page<T> {
             next_cursor: None,
         }
     }
+
+    /// A page from `limit + 1` items read after the cursor: the extra one only tells that
+    /// another page exists, and the cursor carries the `key` of the last item kept.
+    pub fn keyset(mut items: Vec<T>, limit: u32, kind: &str, key: impl Fn(&T) -> String) -> Self {
+        let next_cursor = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|last| encode_cursor(kind, &key(last)))
+        } else {
+            None
+        };
+        Page { items, next_cursor }
+    }
 }
 
 /// Registers every documented route.
@@ -86,7 +99,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(beacons::list_beacons)
                 .service(matching::match_idea)
                 .service(ideas::create_idea)
-                .service(ideas::get_idea),
+                .service(ideas::get_idea)
+                .service(admin::keys::create_api_key)
+                .service(admin::keys::list_api_keys)
+                .service(admin::keys::revoke_api_key),
         );
 }
 
@@ -161,12 +177,27 @@ impl QueryParams {
 
     /// `cursor`, decoded to the key it carries for `kind`.
     pub fn cursor(&self, kind: &str) -> Option<String> {
-        let raw = self.params.get("cursor")?;
+        self.cursor_named("cursor", kind)
+    }
+
+    /// A cursor parameter called `name`, decoded to the key it carries for `kind`.
+    pub fn cursor_named(&self, name: &str, kind: &str) -> Option<String> {
+        let raw = self.params.get(name)?;
         let key = decode_cursor(kind, raw);
         if key.is_none() {
-            self.problems.add("cursor", ProblemCode::InvalidCursor);
+            self.problems.add(name, ProblemCode::InvalidCursor);
         }
         key
+    }
+
+    /// A cursor whose key is a UUID.
+    pub fn uuid_cursor(&self, kind: &str) -> Option<uuid::Uuid> {
+        let key = self.cursor(kind)?;
+        let id = uuid::Uuid::parse_str(&key).ok();
+        if id.is_none() {
+            self.problems.add("cursor", ProblemCode::InvalidCursor);
+        }
+        id
     }
 
     /// Ends reading: every problem found, or nothing.

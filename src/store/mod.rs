@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::domain::{Beacon, Catalog, IdeaText, Initiative, Network, StoredIdea};
+use crate::domain::{ApiKey, Beacon, Catalog, IdeaText, Initiative, Network, StoredIdea};
 
 // `sql` defines the macro the backends expand, so it comes first.
 #[macro_use]
@@ -157,6 +157,26 @@ pub trait Store: Send + Sync + 'static {
         &self,
         cutoff: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
+
+    /// Stores a new API key with the SHA-256 of its secret.
+    async fn insert_api_key(&self, key: &ApiKey, key_hash: &[u8]) -> Result<(), StoreError>;
+    /// API keys ordered by id, after `after`, revoked ones included.
+    async fn list_api_keys(
+        &self,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<ApiKey>, StoreError>;
+    /// The keys whose secret starts with `prefix`, each with the hash of its secret.
+    async fn find_api_keys(&self, prefix: &str) -> Result<Vec<(ApiKey, Vec<u8>)>, StoreError>;
+    /// Notes that a key was used at `at`; written at most once a minute per key.
+    async fn touch_api_key(&self, id: Uuid, at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Revokes a key (a second revocation keeps the first time) and disables its webhooks;
+    /// the key as it is now, or `None` when there is no such key.
+    async fn revoke_api_key(
+        &self,
+        id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<Option<ApiKey>, StoreError>;
 }
 
 /// The current time at the precision every store keeps (microseconds), so that what a

@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::{IdempotencyRecord, StoreError};
 use crate::domain::{
-    Answers, Beacon, Consent, Contact, IdeaStatus, Initiative, Language, LocalizedText, Location,
-    Network, NewIdea, StoredIdea,
+    Answers, ApiKey, Beacon, Consent, Contact, IdeaStatus, Initiative, Language, LocalizedText,
+    Location, Network, NewIdea, Role, StoredIdea,
 };
 use crate::matching::Matching;
 
@@ -174,5 +174,38 @@ impl From<IdempotencyRow> for IdempotencyRecord {
             sealed_token: row.sealed_token,
             created_at: row.created_at,
         }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ApiKeyRow {
+    pub id: Uuid,
+    pub name: String,
+    pub role: String,
+    pub networks: Json<Vec<String>>,
+    pub prefix: String,
+    pub key_hash: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<ApiKeyRow> for (ApiKey, Vec<u8>) {
+    type Error = StoreError;
+
+    fn try_from(row: ApiKeyRow) -> Result<Self, StoreError> {
+        let role = Role::from_code(&row.role)
+            .ok_or_else(|| StoreError::Corrupt(format!("key role {:?}", row.role)))?;
+        let key = ApiKey {
+            id: row.id,
+            name: row.name,
+            role,
+            networks: row.networks.0,
+            prefix: row.prefix,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            revoked_at: row.revoked_at,
+        };
+        Ok((key, row.key_hash))
     }
 }

@@ -339,6 +339,94 @@ macro_rules! impl_sql_store {
                     .await?;
                 Ok(done.rows_affected())
             }
+
+            async fn insert_api_key(
+                &self,
+                key: &$crate::domain::ApiKey,
+                key_hash: &[u8],
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO api_keys (id, name, role, networks, prefix, key_hash, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(key.id)
+                .bind(&key.name)
+                .bind(key.role.code())
+                .bind(sqlx::types::Json(&key.networks))
+                .bind(&key.prefix)
+                .bind(key_hash)
+                .bind(key.created_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn list_api_keys(
+                &self,
+                after: Option<uuid::Uuid>,
+                limit: u32,
+            ) -> Result<Vec<$crate::domain::ApiKey>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::ApiKeyRow> = sqlx::query_as(
+                    "SELECT * FROM api_keys WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2",
+                )
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|row| <($crate::domain::ApiKey, Vec<u8>)>::try_from(row).map(|(key, _)| key))
+                    .collect()
+            }
+
+            async fn find_api_keys(
+                &self,
+                prefix: &str,
+            ) -> Result<Vec<($crate::domain::ApiKey, Vec<u8>)>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::ApiKeyRow> =
+                    sqlx::query_as("SELECT * FROM api_keys WHERE prefix = $1")
+                        .bind(prefix)
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn touch_api_key(
+                &self,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "UPDATE api_keys SET last_used_at = $2
+                     WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)",
+                )
+                .bind(id)
+                .bind(at)
+                .bind(at - chrono::Duration::minutes(1))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn revoke_api_key(
+                &self,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Option<$crate::domain::ApiKey>, $crate::store::StoreError> {
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                    .bind(id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                let row: Option<$crate::store::rows::ApiKeyRow> =
+                    sqlx::query_as("SELECT * FROM api_keys WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                tx.commit().await?;
+                row.map(|row| <($crate::domain::ApiKey, Vec<u8>)>::try_from(row).map(|(key, _)| key))
+                    .transpose()
+            }
         }
     };
 }

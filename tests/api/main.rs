@@ -9,6 +9,7 @@ mod catalog;
 mod cli;
 mod http;
 mod ideas;
+mod keys;
 mod matching;
 
 /// Says in the test output whether the PostgreSQL half of the suite ran; every test in a

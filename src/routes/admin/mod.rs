@@ -1,0 +1,3 @@
+//! Routes for municipal staff, with an `admin` API key.
+
+pub mod keys;
