@@ -42,7 +42,7 @@ pub struct IdeaCreated {
 }
 
 /// Everything stored about an idea, for its author.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct IdeaView {
     /// The idea's id (UUIDv7).
     pub id: Uuid,

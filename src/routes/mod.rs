@@ -24,6 +24,7 @@ pub mod ideas;
 pub mod initiatives;
 pub mod matching;
 pub mod networks;
+pub mod partner;
 pub mod questions;
 
 /// The largest request body accepted, in bytes.
@@ -102,7 +103,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(ideas::get_idea)
                 .service(admin::keys::create_api_key)
                 .service(admin::keys::list_api_keys)
-                .service(admin::keys::revoke_api_key),
+                .service(admin::keys::revoke_api_key)
+                .service(partner::ideas::list_partner_ideas),
         );
 }
 
@@ -198,6 +200,11 @@ impl QueryParams {
             self.problems.add("cursor", ProblemCode::InvalidCursor);
         }
         id
+    }
+
+    /// Records a problem found in a parameter's value.
+    pub fn add_problem(&self, name: &str, code: ProblemCode) {
+        self.problems.add(name, code);
     }
 
     /// Ends reading: every problem found, or nothing.

@@ -8,7 +8,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::domain::{ApiKey, Beacon, Catalog, IdeaText, Initiative, Network, StoredIdea};
+use crate::domain::{
+    ApiKey, Beacon, Catalog, FeedEntry, IdeaText, Initiative, Network, PartnerRead, StoredIdea,
+};
 
 // `sql` defines the macro the backends expand, so it comes first.
 #[macro_use]
@@ -94,6 +96,16 @@ pub struct IdempotencyRecord {
     pub created_at: DateTime<Utc>,
 }
 
+/// A page of the partner feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedPage {
+    /// The entries, by position.
+    pub entries: Vec<FeedEntry>,
+    /// Where the next read resumes: the last entry's position when the page is full, else the
+    /// last position committed when the page was read (every entry up to it has been seen).
+    pub resume_after: i64,
+}
+
 /// Everything the service keeps. Implemented once per backend.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -128,7 +140,8 @@ pub trait Store: Send + Sync + 'static {
     /// All beacons, in catalog order.
     async fn list_beacons(&self) -> Result<Vec<Beacon>, StoreError>;
 
-    /// Stores a new idea and, when given, its idempotency key, in one transaction.
+    /// Stores a new idea and, when given, its idempotency key, in one transaction; a routed
+    /// idea's feed entry is appended in the same transaction.
     /// [`StoreError::Conflict`] when the key is already taken.
     async fn insert_idea(
         &self,
@@ -170,6 +183,17 @@ pub trait Store: Send + Sync + 'static {
     async fn find_api_keys(&self, prefix: &str) -> Result<Vec<(ApiKey, Vec<u8>)>, StoreError>;
     /// Notes that a key was used at `at`; written at most once a minute per key.
     async fn touch_api_key(&self, id: Uuid, at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// The feed of `networks` after position `after`: at most `limit` entries.
+    async fn read_feed(
+        &self,
+        networks: &[String],
+        after: i64,
+        limit: u32,
+    ) -> Result<FeedPage, StoreError>;
+    /// Writes reads of ideas by partners to the audit log.
+    async fn record_partner_reads(&self, reads: &[PartnerRead]) -> Result<(), StoreError>;
+    /// The audit log of one idea, oldest first.
+    async fn list_partner_reads(&self, idea_id: Uuid) -> Result<Vec<PartnerRead>, StoreError>;
     /// Revokes a key (a second revocation keeps the first time) and disables its webhooks;
     /// the key as it is now, or `None` when there is no such key.
     async fn revoke_api_key(

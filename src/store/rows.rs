@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::{IdempotencyRecord, StoreError};
 use crate::domain::{
-    Answers, ApiKey, Beacon, Consent, Contact, IdeaStatus, Initiative, Language, LocalizedText,
-    Location, Network, NewIdea, Role, StoredIdea,
+    Answers, ApiKey, Beacon, Consent, Contact, EventType, FeedEntry, IdeaEvent, IdeaStatus,
+    Initiative, Language, LocalizedText, Location, Network, NewIdea, PartnerRead, Role, StoredIdea,
 };
 use crate::matching::Matching;
 
@@ -207,5 +207,57 @@ impl TryFrom<ApiKeyRow> for (ApiKey, Vec<u8>) {
             revoked_at: row.revoked_at,
         };
         Ok((key, row.key_hash))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct FeedRow {
+    pub position: i64,
+    pub network: String,
+    pub idea_id: Uuid,
+    pub event: String,
+    pub status: String,
+    pub at: DateTime<Utc>,
+}
+
+impl TryFrom<FeedRow> for FeedEntry {
+    type Error = StoreError;
+
+    fn try_from(row: FeedRow) -> Result<Self, StoreError> {
+        let event = EventType::from_code(&row.event)
+            .ok_or_else(|| StoreError::Corrupt(format!("feed event {:?}", row.event)))?;
+        let status = IdeaStatus::from_code(&row.status)
+            .ok_or_else(|| StoreError::Corrupt(format!("feed status {:?}", row.status)))?;
+        Ok(FeedEntry {
+            position: row.position,
+            event: IdeaEvent {
+                network: row.network,
+                idea_id: row.idea_id,
+                event,
+                status,
+                at: row.at,
+            },
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct PartnerReadRow {
+    pub key_id: Uuid,
+    pub idea_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub access: String,
+    pub contact: bool,
+}
+
+impl From<PartnerReadRow> for PartnerRead {
+    fn from(row: PartnerReadRow) -> Self {
+        PartnerRead {
+            key_id: row.key_id,
+            idea_id: row.idea_id,
+            at: row.at,
+            access: row.access,
+            contact: row.contact,
+        }
     }
 }

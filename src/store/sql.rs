@@ -6,6 +6,33 @@
 //! for `SqlitePool` and `PgPool`, so each backend gets its own typed implementation that the
 //! compiler checks. A backend supplies `pool`, `BEGIN_WRITE` and `run_migrations`.
 
+/// Appends an [`IdeaEvent`](crate::domain::IdeaEvent) to the feed inside the write
+/// transaction `$tx`; evaluates to its position. The counter row is locked until the
+/// transaction ends, so appends commit in position order on every backend.
+macro_rules! append_event {
+    ($tx:expr, $event:expr) => {{
+        let event: &$crate::domain::IdeaEvent = $event;
+        let (position,): (i64,) = sqlx::query_as(
+            "UPDATE feed_counter SET position = position + 1 WHERE id = 1 RETURNING position",
+        )
+        .fetch_one(&mut *$tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO feed_entries (position, network, idea_id, event, status, at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(position)
+        .bind(&event.network)
+        .bind(event.idea_id)
+        .bind(event.event.code())
+        .bind(event.status.code())
+        .bind(event.at)
+        .execute(&mut *$tx)
+        .await?;
+        position
+    }};
+}
+
 macro_rules! impl_sql_store {
     ($store:ty) => {
         #[async_trait::async_trait]
@@ -252,6 +279,16 @@ macro_rules! impl_sql_store {
                 .bind(stored.matching.as_ref().map(sqlx::types::Json))
                 .execute(&mut *tx)
                 .await?;
+                if let Some(network) = &stored.network {
+                    let event = $crate::domain::IdeaEvent {
+                        network: network.clone(),
+                        idea_id: stored.id,
+                        event: $crate::domain::EventType::IdeaRouted,
+                        status: stored.status,
+                        at: stored.created_at,
+                    };
+                    append_event!(tx, &event);
+                }
                 if let Some(key) = key {
                     sqlx::query(
                         "INSERT INTO idempotency_keys (key_hash, request_hash, idea_id, sealed_token, created_at)
@@ -405,6 +442,82 @@ macro_rules! impl_sql_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            async fn read_feed(
+                &self,
+                networks: &[String],
+                after: i64,
+                limit: u32,
+            ) -> Result<$crate::store::FeedPage, $crate::store::StoreError> {
+                // Only what was committed when the counter was read: positions commit in
+                // order, so every entry up to it is visible to the queries below.
+                let (head,): (i64,) = sqlx::query_as("SELECT position FROM feed_counter WHERE id = 1")
+                    .fetch_one(&self.pool)
+                    .await?;
+                let mut entries = Vec::new();
+                for network in networks {
+                    let rows: Vec<$crate::store::rows::FeedRow> = sqlx::query_as(
+                        "SELECT position, network, idea_id, event, status, at FROM feed_entries
+                         WHERE network = $1 AND position > $2 AND position <= $3
+                         ORDER BY position LIMIT $4",
+                    )
+                    .bind(network)
+                    .bind(after)
+                    .bind(head)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                    for row in rows {
+                        entries.push($crate::domain::FeedEntry::try_from(row)?);
+                    }
+                }
+                entries.sort_by_key(|e| e.position);
+                entries.truncate(limit as usize);
+                let resume_after = match entries.last() {
+                    Some(last) if entries.len() == limit as usize => last.position,
+                    _ => head.max(after),
+                };
+                Ok($crate::store::FeedPage { entries, resume_after })
+            }
+
+            async fn record_partner_reads(
+                &self,
+                reads: &[$crate::domain::PartnerRead],
+            ) -> Result<(), $crate::store::StoreError> {
+                if reads.is_empty() {
+                    return Ok(());
+                }
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                for read in reads {
+                    sqlx::query(
+                        "INSERT INTO partner_reads (key_id, idea_id, at, access, contact)
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(read.key_id)
+                    .bind(read.idea_id)
+                    .bind(read.at)
+                    .bind(&read.access)
+                    .bind(read.contact)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_partner_reads(
+                &self,
+                idea_id: uuid::Uuid,
+            ) -> Result<Vec<$crate::domain::PartnerRead>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::PartnerReadRow> = sqlx::query_as(
+                    "SELECT key_id, idea_id, at, access, contact FROM partner_reads
+                     WHERE idea_id = $1 ORDER BY at",
+                )
+                .bind(idea_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
             }
 
             async fn revoke_api_key(

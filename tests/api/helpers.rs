@@ -234,6 +234,13 @@ impl TestApp {
         self.client.request(method, self.url(path)).bearer_auth(key)
     }
 
+    /// Submits a valid idea (changed by `adjust`) and returns the receipt.
+    pub async fn submit(&self, adjust: impl FnOnce(&mut Value)) -> Value {
+        let mut body = valid_idea();
+        adjust(&mut body);
+        json(self.post_json("/v1/ideas", &body).await, 201).await
+    }
+
     pub async fn ideas_stored(&self) -> u64 {
         self.store.count_ideas().await.expect("count ideas")
     }

@@ -11,6 +11,7 @@ mod http;
 mod ideas;
 mod keys;
 mod matching;
+mod partners;
 
 /// Says in the test output whether the PostgreSQL half of the suite ran; every test in a
 /// `postgres` module returns at once when it did not.
