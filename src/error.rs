@@ -57,6 +57,9 @@ pub enum ApiError {
     /// A request with the same `Idempotency-Key` is being processed.
     #[error("idempotency key in use")]
     IdempotencyKeyInUse,
+    /// The idea changed since it was read, or already has this decision.
+    #[error("idea changed")]
+    IdeaChanged,
     /// The service cannot serve now (its database does not answer).
     #[error("not ready")]
     NotReady,
@@ -128,7 +131,7 @@ impl ApiError {
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::IdempotencyKeyInUse => StatusCode::CONFLICT,
+            ApiError::IdempotencyKeyInUse | ApiError::IdeaChanged => StatusCode::CONFLICT,
             ApiError::NotReady | ApiError::Store(StoreError::Unavailable(_)) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -235,6 +238,14 @@ impl ApiError {
                 pick(
                     "En forespørgsel med samme Idempotency-Key behandles; prøv igen om lidt.",
                     "A request with the same Idempotency-Key is being processed; retry shortly.",
+                ),
+            ),
+            ApiError::IdeaChanged => (
+                "idea-changed",
+                pick("Idéen er ændret", "The idea changed"),
+                pick(
+                    "Idéen er ændret i mellemtiden eller har allerede denne beslutning; læs den igen.",
+                    "The idea changed in the meantime or already has this decision; read it again.",
                 ),
             ),
             ApiError::NotReady | ApiError::Store(StoreError::Unavailable(_)) => (

@@ -61,7 +61,7 @@ impl Application {
         config: &Config,
     ) -> Result<Self, StartupError> {
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState::new(store, matcher));
+        let state = web::Data::new(AppState::new(store, matcher, config.clone()));
         let api = openapi();
         let route_table = web::Data::new(RouteTable::from_openapi(&api));
         let cors_origins = config.cors_origins.clone();

@@ -350,6 +350,8 @@ pub enum IdeaStatus {
     Routed,
     /// No network was confident enough: municipal staff route it by hand.
     Triage,
+    /// The network that has it took it on.
+    Accepted,
 }
 
 impl IdeaStatus {
@@ -359,6 +361,7 @@ impl IdeaStatus {
             IdeaStatus::Received => "received",
             IdeaStatus::Routed => "routed",
             IdeaStatus::Triage => "triage",
+            IdeaStatus::Accepted => "accepted",
         }
     }
 
@@ -368,6 +371,7 @@ impl IdeaStatus {
             "received" => Some(IdeaStatus::Received),
             "routed" => Some(IdeaStatus::Routed),
             "triage" => Some(IdeaStatus::Triage),
+            "accepted" => Some(IdeaStatus::Accepted),
             _ => None,
         }
     }

@@ -1,6 +1,7 @@
 //! Plain types and their validation. Everything past this layer trusts them.
 
 pub mod catalog;
+pub mod decisions;
 pub mod events;
 pub mod formats;
 pub mod idea;
@@ -12,6 +13,9 @@ pub mod problems;
 pub mod questions;
 
 pub use catalog::{Beacon, Catalog, Initiative, LocalizedText, Network};
+pub use decisions::{
+    ActorKind, DecisionKind, HistoryEntry, NewDecision, RoutingFeedback, StatusChange,
+};
 pub use events::{EventType, FeedEntry, IdeaEvent, PartnerRead};
 pub use idea::{Answers, Consent, Contact, IdeaStatus, IdeaText, Location, NewIdea, StoredIdea};
 pub use keys::{ApiKey, NewApiKey, Role};

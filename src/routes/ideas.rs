@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{AppState, QueryParams};
 use crate::auth::bearer_token;
 use crate::domain::{
-    Answers, Consent, Contact, IdeaStatus, Language, Location, NewIdea, StoredIdea,
+    Answers, Consent, Contact, HistoryEntry, IdeaStatus, Language, Location, NewIdea, StoredIdea,
 };
 use crate::error::ApiError;
 use crate::matching::Matching;
@@ -71,10 +71,13 @@ pub struct IdeaView {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// Every change of its status and network, oldest first: when, by whom, and why.
+    pub history: Vec<HistoryEntry>,
 }
 
-impl From<StoredIdea> for IdeaView {
-    fn from(stored: StoredIdea) -> Self {
+impl IdeaView {
+    /// The view of a stored idea with its history.
+    pub fn new(stored: StoredIdea, history: Vec<HistoryEntry>) -> Self {
         let idea = stored.idea;
         IdeaView {
             id: stored.id,
@@ -89,6 +92,7 @@ impl From<StoredIdea> for IdeaView {
             consent: idea.consent,
             created_at: stored.created_at,
             updated_at: stored.updated_at,
+            history,
         }
     }
 }
@@ -169,9 +173,10 @@ pub async fn get_idea(
         .await?
         .filter(|stored| matches_hash(token, &stored.citizen_token_hash))
         .ok_or(ApiError::NotFound)?;
+    let history = state.store.idea_history(stored.id).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(IdeaView::from(stored)))
+        .json(IdeaView::new(stored, history)))
 }
 
 fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {

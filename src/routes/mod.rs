@@ -11,6 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::config::Config;
 use crate::domain::problems::{ProblemCode, Problems};
 use crate::error::ApiError;
 use crate::matching::Matcher;
@@ -42,15 +43,18 @@ pub struct AppState {
     pub matcher: Arc<Matcher>,
     /// Hashes of the `Idempotency-Key`s whose requests this process is handling right now.
     pub idempotency_in_flight: Mutex<HashSet<Vec<u8>>>,
+    /// The settings the service started with.
+    pub config: Config,
 }
 
 impl AppState {
     /// State around a store.
-    pub fn new(store: Arc<dyn Store>, matcher: Arc<Matcher>) -> Self {
+    pub fn new(store: Arc<dyn Store>, matcher: Arc<Matcher>, config: Config) -> Self {
         Self {
             store,
             matcher,
             idempotency_in_flight: Mutex::new(HashSet::new()),
+            config,
         }
     }
 }
@@ -104,7 +108,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(admin::keys::create_api_key)
                 .service(admin::keys::list_api_keys)
                 .service(admin::keys::revoke_api_key)
-                .service(partner::ideas::list_partner_ideas),
+                .service(partner::ideas::list_partner_ideas)
+                .service(partner::ideas::get_partner_idea)
+                .service(partner::ideas::decide_on_idea),
         );
 }
 

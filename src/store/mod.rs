@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::domain::{
-    ApiKey, Beacon, Catalog, FeedEntry, IdeaText, Initiative, Network, PartnerRead, StoredIdea,
+    ApiKey, Beacon, Catalog, FeedEntry, HistoryEntry, IdeaText, Initiative, Network, PartnerRead,
+    RoutingFeedback, StatusChange, StoredIdea,
 };
 
 // `sql` defines the macro the backends expand, so it comes first.
@@ -140,8 +141,8 @@ pub trait Store: Send + Sync + 'static {
     /// All beacons, in catalog order.
     async fn list_beacons(&self) -> Result<Vec<Beacon>, StoreError>;
 
-    /// Stores a new idea and, when given, its idempotency key, in one transaction; a routed
-    /// idea's feed entry is appended in the same transaction.
+    /// Stores a new idea and, when given, its idempotency key, in one transaction; the first
+    /// history entry and a routed idea's feed entry are written in the same transaction.
     /// [`StoreError::Conflict`] when the key is already taken.
     async fn insert_idea(
         &self,
@@ -183,6 +184,14 @@ pub trait Store: Send + Sync + 'static {
     async fn find_api_keys(&self, prefix: &str) -> Result<Vec<(ApiKey, Vec<u8>)>, StoreError>;
     /// Notes that a key was used at `at`; written at most once a minute per key.
     async fn touch_api_key(&self, id: Uuid, at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Applies a partner's decision with its history entry and feed events in one transaction;
+    /// `false` (and nothing written) when the idea's status or network is no longer the one
+    /// the change starts from.
+    async fn apply_change(&self, change: &StatusChange) -> Result<bool, StoreError>;
+    /// The history of an idea, oldest first.
+    async fn idea_history(&self, idea_id: Uuid) -> Result<Vec<HistoryEntry>, StoreError>;
+    /// Every partner decision, oldest first: what routing learns from.
+    async fn list_routing_feedback(&self) -> Result<Vec<RoutingFeedback>, StoreError>;
     /// The feed of `networks` after position `after`: at most `limit` entries.
     async fn read_feed(
         &self,

@@ -6,8 +6,9 @@ use uuid::Uuid;
 
 use super::{IdempotencyRecord, StoreError};
 use crate::domain::{
-    Answers, ApiKey, Beacon, Consent, Contact, EventType, FeedEntry, IdeaEvent, IdeaStatus,
-    Initiative, Language, LocalizedText, Location, Network, NewIdea, PartnerRead, Role, StoredIdea,
+    ActorKind, Answers, ApiKey, Beacon, Consent, Contact, DecisionKind, EventType, FeedEntry,
+    HistoryEntry, IdeaEvent, IdeaStatus, Initiative, Language, LocalizedText, Location, Network,
+    NewIdea, PartnerRead, Role, RoutingFeedback, StoredIdea,
 };
 use crate::matching::Matching;
 
@@ -259,5 +260,61 @@ impl From<PartnerReadRow> for PartnerRead {
             access: row.access,
             contact: row.contact,
         }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct HistoryRow {
+    pub idea_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub decision: Option<String>,
+    pub from_network: Option<String>,
+    pub network: Option<String>,
+    pub status: String,
+    pub note: Option<String>,
+}
+
+impl TryFrom<HistoryRow> for HistoryEntry {
+    type Error = StoreError;
+
+    fn try_from(row: HistoryRow) -> Result<Self, StoreError> {
+        let actor = ActorKind::from_code(&row.actor)
+            .ok_or_else(|| StoreError::Corrupt(format!("history actor {:?}", row.actor)))?;
+        let status = IdeaStatus::from_code(&row.status)
+            .ok_or_else(|| StoreError::Corrupt(format!("history status {:?}", row.status)))?;
+        let decision = match row.decision.as_deref() {
+            None => None,
+            Some(code) => Some(
+                DecisionKind::from_code(code)
+                    .ok_or_else(|| StoreError::Corrupt(format!("decision {code:?}")))?,
+            ),
+        };
+        Ok(HistoryEntry {
+            at: row.at,
+            actor,
+            actor_network: row.from_network.filter(|_| actor == ActorKind::Partner),
+            decision,
+            status,
+            network: row.network,
+            note: row.note,
+        })
+    }
+}
+
+impl TryFrom<HistoryRow> for RoutingFeedback {
+    type Error = StoreError;
+
+    fn try_from(row: HistoryRow) -> Result<Self, StoreError> {
+        let idea_id = row.idea_id;
+        let entry = HistoryEntry::try_from(row)?;
+        let corrupt = || StoreError::Corrupt(format!("routing feedback of idea {idea_id}"));
+        Ok(RoutingFeedback {
+            idea_id,
+            at: entry.at,
+            from_network: entry.actor_network.ok_or_else(corrupt)?,
+            decision: entry.decision.ok_or_else(corrupt)?,
+            to_network: entry.network,
+        })
     }
 }

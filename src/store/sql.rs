@@ -33,6 +33,29 @@ macro_rules! append_event {
     }};
 }
 
+/// Inserts a [`HistoryEntry`](crate::domain::HistoryEntry) inside the transaction `$tx`.
+macro_rules! insert_history {
+    ($tx:expr, $idea_id:expr, $key_id:expr, $from_network:expr, $entry:expr) => {{
+        let entry: &$crate::domain::HistoryEntry = $entry;
+        sqlx::query(
+            "INSERT INTO idea_history (id, idea_id, at, actor, key_id, decision, from_network, network, status, note)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(uuid::Uuid::now_v7())
+        .bind($idea_id)
+        .bind(entry.at)
+        .bind(entry.actor.code())
+        .bind($key_id)
+        .bind(entry.decision.map($crate::domain::DecisionKind::code))
+        .bind($from_network)
+        .bind(&entry.network)
+        .bind(entry.status.code())
+        .bind(&entry.note)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
 macro_rules! impl_sql_store {
     ($store:ty) => {
         #[async_trait::async_trait]
@@ -279,6 +302,16 @@ macro_rules! impl_sql_store {
                 .bind(stored.matching.as_ref().map(sqlx::types::Json))
                 .execute(&mut *tx)
                 .await?;
+                let first = $crate::domain::HistoryEntry {
+                    at: stored.created_at,
+                    actor: $crate::domain::ActorKind::Matching,
+                    actor_network: None,
+                    decision: None,
+                    status: stored.status,
+                    network: stored.network.clone(),
+                    note: None,
+                };
+                insert_history!(tx, stored.id, None::<uuid::Uuid>, None::<&str>, &first);
                 if let Some(network) = &stored.network {
                     let event = $crate::domain::IdeaEvent {
                         network: network.clone(),
@@ -442,6 +475,62 @@ macro_rules! impl_sql_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            #[tracing::instrument(skip_all, fields(idea_id = %change.idea_id))]
+            async fn apply_change(
+                &self,
+                change: &$crate::domain::StatusChange,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let entry = &change.entry;
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                let updated = sqlx::query(
+                    "UPDATE ideas SET status = $2, network = $3, updated_at = $4
+                     WHERE id = $1 AND status = $5 AND network IS NOT DISTINCT FROM $6",
+                )
+                .bind(change.idea_id)
+                .bind(entry.status.code())
+                .bind(&entry.network)
+                .bind(entry.at)
+                .bind(change.from_status.code())
+                .bind(&change.from_network)
+                .execute(&mut *tx)
+                .await?;
+                if updated.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                insert_history!(tx, change.idea_id, Some(change.key_id), change.from_network.as_deref(), entry);
+                for event in &change.events {
+                    append_event!(tx, event);
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn idea_history(
+                &self,
+                idea_id: uuid::Uuid,
+            ) -> Result<Vec<$crate::domain::HistoryEntry>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::HistoryRow> = sqlx::query_as(
+                    "SELECT idea_id, at, actor, decision, from_network, network, status, note
+                     FROM idea_history WHERE idea_id = $1 ORDER BY id",
+                )
+                .bind(idea_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn list_routing_feedback(
+                &self,
+            ) -> Result<Vec<$crate::domain::RoutingFeedback>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::HistoryRow> = sqlx::query_as(
+                    "SELECT idea_id, at, actor, decision, from_network, network, status, note
+                     FROM idea_history WHERE decision IS NOT NULL ORDER BY id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
             }
 
             async fn read_feed(

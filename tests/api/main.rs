@@ -7,6 +7,7 @@ mod helpers;
 mod browser;
 mod catalog;
 mod cli;
+mod decisions;
 mod http;
 mod ideas;
 mod keys;

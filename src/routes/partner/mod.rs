@@ -11,10 +11,12 @@ use utoipa::ToSchema;
 
 use crate::auth::PartnerKey;
 use crate::domain::masking::mask_personal_data;
-use crate::domain::{PartnerRead, StoredIdea};
+use crate::domain::{HistoryEntry, PartnerRead, StoredIdea};
 use crate::matching::Reason;
 use crate::routes::ideas::IdeaView;
-use crate::store;
+use uuid::Uuid;
+
+use crate::store::{self, Store, StoreError};
 
 /// An idea as a partner sees it. Contact data only when the citizen agreed to share it with
 /// partners; without that consent, e-mail addresses, phone numbers and CPR-like numbers in the
@@ -28,9 +30,10 @@ pub struct PartnerIdea {
     pub reasons: Vec<Reason>,
 }
 
-impl From<StoredIdea> for PartnerIdea {
-    fn from(stored: StoredIdea) -> Self {
-        let mut idea = IdeaView::from(stored);
+impl PartnerIdea {
+    /// What a partner may see of a stored idea and its history.
+    pub fn new(stored: StoredIdea, history: Vec<HistoryEntry>) -> Self {
+        let mut idea = IdeaView::new(stored, history);
         let reasons = idea
             .matching
             .iter()
@@ -69,9 +72,27 @@ fn mask(text: &mut String) {
 }
 
 /// The idea when `key` may see it: it is with one of the key's networks.
-pub fn visible_to(key: &PartnerKey, stored: StoredIdea) -> Option<StoredIdea> {
-    let held = stored.network.as_deref().is_some_and(|n| key.0.holds(n));
-    held.then_some(stored)
+pub async fn visible_idea(
+    store: &dyn Store,
+    key: &PartnerKey,
+    id: Uuid,
+) -> Result<Option<StoredIdea>, StoreError> {
+    let stored = store.get_idea(id).await?;
+    Ok(stored.filter(|s| s.network.as_deref().is_some_and(|n| key.0.holds(n))))
+}
+
+/// The idea as `key` may see it, with its history; `None` when it is not with the key's
+/// networks.
+pub async fn partner_idea(
+    store: &dyn Store,
+    key: &PartnerKey,
+    id: Uuid,
+) -> Result<Option<PartnerIdea>, StoreError> {
+    let Some(stored) = visible_idea(store, key, id).await? else {
+        return Ok(None);
+    };
+    let history = store.idea_history(id).await?;
+    Ok(Some(PartnerIdea::new(stored, history)))
 }
 
 /// The audit record of `key` reading `idea` through `access`.
