@@ -13,6 +13,7 @@ pub mod startup;
 pub mod store;
 pub mod submission;
 pub mod telemetry;
+pub mod webhooks;
 
 /// Makes rustls use the `ring` provider for the whole process. reqwest (the webhook client)
 /// panics when it builds a client without one; calling this again changes nothing.

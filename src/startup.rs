@@ -50,6 +50,10 @@ impl Application {
         let revision = store.catalog_revision().await?;
         let matcher = Arc::new(build_matcher(store.as_ref(), config.routing_min_confidence).await?);
         actix_web::rt::spawn(follow_catalog(store.clone(), matcher.clone(), revision));
+        actix_web::rt::spawn(crate::webhooks::dispatch(
+            store.clone(),
+            config.webhooks.clone(),
+        ));
         let listener = TcpListener::bind(config.bind)?;
         Self::serve(store, matcher, listener, config)
     }

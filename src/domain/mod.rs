@@ -11,6 +11,7 @@ mod language;
 pub mod masking;
 pub mod problems;
 pub mod questions;
+pub mod webhooks;
 
 pub use catalog::{Beacon, Catalog, Initiative, LocalizedText, Network};
 pub use decisions::{
@@ -21,3 +22,6 @@ pub use idea::{Answers, Consent, Contact, IdeaStatus, IdeaText, Location, NewIde
 pub use keys::{ApiKey, NewApiKey, Role};
 pub use language::Language;
 pub use problems::{FieldProblem, ProblemCode};
+pub use webhooks::{
+    DeliveryAttempt, DeliveryOutcome, DeliveryResult, NewWebhook, PendingDelivery, Webhook,
+};

@@ -110,7 +110,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(admin::keys::revoke_api_key)
                 .service(partner::ideas::list_partner_ideas)
                 .service(partner::ideas::get_partner_idea)
-                .service(partner::ideas::decide_on_idea),
+                .service(partner::ideas::decide_on_idea)
+                .service(partner::webhooks::create_webhook)
+                .service(partner::webhooks::list_webhooks)
+                .service(partner::webhooks::delete_webhook)
+                .service(partner::webhooks::list_webhook_deliveries),
         );
 }
 

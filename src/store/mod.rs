@@ -9,8 +9,9 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::domain::{
-    ApiKey, Beacon, Catalog, FeedEntry, HistoryEntry, IdeaText, Initiative, Network, PartnerRead,
-    RoutingFeedback, StatusChange, StoredIdea,
+    ApiKey, Beacon, Catalog, DeliveryAttempt, DeliveryResult, FeedEntry, HistoryEntry, IdeaText,
+    Initiative, Network, PartnerRead, PendingDelivery, RoutingFeedback, StatusChange, StoredIdea,
+    Webhook,
 };
 
 // `sql` defines the macro the backends expand, so it comes first.
@@ -203,6 +204,38 @@ pub trait Store: Send + Sync + 'static {
     async fn record_partner_reads(&self, reads: &[PartnerRead]) -> Result<(), StoreError>;
     /// The audit log of one idea, oldest first.
     async fn list_partner_reads(&self, idea_id: Uuid) -> Result<Vec<PartnerRead>, StoreError>;
+    /// Registers a webhook endpoint of a partner key, subscribed to its networks and events.
+    async fn insert_webhook(
+        &self,
+        key_id: Uuid,
+        webhook: &Webhook,
+        secret: &str,
+    ) -> Result<(), StoreError>;
+    /// The endpoints of a key, oldest first.
+    async fn list_webhooks(&self, key_id: Uuid) -> Result<Vec<Webhook>, StoreError>;
+    /// One endpoint of a key.
+    async fn get_webhook(&self, key_id: Uuid, id: Uuid) -> Result<Option<Webhook>, StoreError>;
+    /// Removes an endpoint of a key with its pending deliveries and log; `false` when the key
+    /// has no such endpoint.
+    async fn delete_webhook(&self, key_id: Uuid, id: Uuid) -> Result<bool, StoreError>;
+    /// The delivery log of an endpoint, newest first, before the attempt `before`.
+    async fn list_deliveries(
+        &self,
+        webhook_id: Uuid,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<DeliveryAttempt>, StoreError>;
+    /// Claims up to `limit` due deliveries until `lease_until`: no other dispatcher takes them
+    /// before the lease runs out (when this process dies, they are due again then).
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PendingDelivery>, StoreError>;
+    /// Records an attempt: the outbox row is done, due again later, or given up, and the
+    /// attempt goes to the log (an endpoint that answered 410 is disabled).
+    async fn finish_delivery(&self, result: &DeliveryResult) -> Result<(), StoreError>;
     /// Revokes a key (a second revocation keeps the first time) and disables its webhooks;
     /// the key as it is now, or `None` when there is no such key.
     async fn revoke_api_key(

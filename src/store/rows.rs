@@ -6,9 +6,10 @@ use uuid::Uuid;
 
 use super::{IdempotencyRecord, StoreError};
 use crate::domain::{
-    ActorKind, Answers, ApiKey, Beacon, Consent, Contact, DecisionKind, EventType, FeedEntry,
-    HistoryEntry, IdeaEvent, IdeaStatus, Initiative, Language, LocalizedText, Location, Network,
-    NewIdea, PartnerRead, Role, RoutingFeedback, StoredIdea,
+    ActorKind, Answers, ApiKey, Beacon, Consent, Contact, DecisionKind, DeliveryAttempt,
+    DeliveryOutcome, EventType, FeedEntry, HistoryEntry, IdeaEvent, IdeaStatus, Initiative,
+    Language, LocalizedText, Location, Network, NewIdea, PartnerRead, PendingDelivery, Role,
+    RoutingFeedback, StoredIdea, Webhook,
 };
 use crate::matching::Matching;
 
@@ -315,6 +316,97 @@ impl TryFrom<HistoryRow> for RoutingFeedback {
             from_network: entry.actor_network.ok_or_else(corrupt)?,
             decision: entry.decision.ok_or_else(corrupt)?,
             to_network: entry.network,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct WebhookRow {
+    pub id: Uuid,
+    pub url: String,
+    pub events: Json<Vec<EventType>>,
+    pub networks: Json<Vec<String>>,
+    pub created_at: DateTime<Utc>,
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub disabled_reason: Option<String>,
+}
+
+impl From<WebhookRow> for Webhook {
+    fn from(row: WebhookRow) -> Self {
+        Webhook {
+            id: row.id,
+            url: row.url,
+            events: row.events.0,
+            networks: row.networks.0,
+            created_at: row.created_at,
+            disabled_at: row.disabled_at,
+            disabled_reason: row.disabled_reason,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct DeliveryRow {
+    pub id: Uuid,
+    pub message_id: String,
+    pub event: String,
+    pub attempt: i32,
+    pub at: DateTime<Utc>,
+    pub outcome: String,
+    pub status_code: Option<i32>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+impl TryFrom<DeliveryRow> for DeliveryAttempt {
+    type Error = StoreError;
+
+    fn try_from(row: DeliveryRow) -> Result<Self, StoreError> {
+        let event = EventType::from_code(&row.event)
+            .ok_or_else(|| StoreError::Corrupt(format!("delivery event {:?}", row.event)))?;
+        let outcome = DeliveryOutcome::from_code(&row.outcome)
+            .ok_or_else(|| StoreError::Corrupt(format!("delivery outcome {:?}", row.outcome)))?;
+        Ok(DeliveryAttempt {
+            id: row.id,
+            message_id: row.message_id,
+            event,
+            attempt: row.attempt,
+            at: row.at,
+            outcome,
+            status_code: row.status_code,
+            error: row.error,
+            duration_ms: row.duration_ms,
+            next_attempt_at: None,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct PendingRow {
+    pub outbox_id: i64,
+    pub webhook_id: Uuid,
+    pub url: String,
+    pub secret: String,
+    pub message_id: String,
+    pub attempt: i32,
+    pub created_at: DateTime<Utc>,
+    #[sqlx(flatten)]
+    pub entry: FeedRow,
+}
+
+impl TryFrom<PendingRow> for PendingDelivery {
+    type Error = StoreError;
+
+    fn try_from(row: PendingRow) -> Result<Self, StoreError> {
+        Ok(PendingDelivery {
+            outbox_id: row.outbox_id,
+            webhook_id: row.webhook_id,
+            url: row.url,
+            secret: row.secret,
+            message_id: row.message_id,
+            attempt: row.attempt,
+            created_at: row.created_at,
+            event: FeedEntry::try_from(row.entry)?.event,
         })
     }
 }

@@ -29,6 +29,19 @@ macro_rules! append_event {
         .bind(event.at)
         .execute(&mut *$tx)
         .await?;
+        sqlx::query(
+            "INSERT INTO webhook_outbox (webhook_id, position, message_id, created_at, next_attempt_at)
+             SELECT s.webhook_id, $1, $2, $3, $3 FROM webhook_subscriptions s
+             JOIN webhooks w ON w.id = s.webhook_id
+             WHERE s.network = $4 AND s.event = $5 AND w.disabled_at IS NULL",
+        )
+        .bind(position)
+        .bind(format!("msg_{}", uuid::Uuid::now_v7().simple()))
+        .bind(event.at)
+        .bind(&event.network)
+        .bind(event.event.code())
+        .execute(&mut *$tx)
+        .await?;
         position
     }};
 }
@@ -609,6 +622,187 @@ macro_rules! impl_sql_store {
                 Ok(rows.into_iter().map(Into::into).collect())
             }
 
+            async fn insert_webhook(
+                &self,
+                key_id: uuid::Uuid,
+                webhook: &$crate::domain::Webhook,
+                secret: &str,
+            ) -> Result<(), $crate::store::StoreError> {
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                sqlx::query(
+                    "INSERT INTO webhooks (id, key_id, url, events, networks, secret, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(webhook.id)
+                .bind(key_id)
+                .bind(&webhook.url)
+                .bind(sqlx::types::Json(&webhook.events))
+                .bind(sqlx::types::Json(&webhook.networks))
+                .bind(secret)
+                .bind(webhook.created_at)
+                .execute(&mut *tx)
+                .await?;
+                for network in &webhook.networks {
+                    for event in &webhook.events {
+                        sqlx::query(
+                            "INSERT INTO webhook_subscriptions (network, event, webhook_id) VALUES ($1, $2, $3)",
+                        )
+                        .bind(network)
+                        .bind(event.code())
+                        .bind(webhook.id)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_webhooks(
+                &self,
+                key_id: uuid::Uuid,
+            ) -> Result<Vec<$crate::domain::Webhook>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::WebhookRow> = sqlx::query_as(
+                    "SELECT * FROM webhooks WHERE key_id = $1 ORDER BY id",
+                )
+                .bind(key_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn get_webhook(
+                &self,
+                key_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> Result<Option<$crate::domain::Webhook>, $crate::store::StoreError> {
+                let row: Option<$crate::store::rows::WebhookRow> = sqlx::query_as(
+                    "SELECT * FROM webhooks WHERE key_id = $1 AND id = $2",
+                )
+                .bind(key_id)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn delete_webhook(
+                &self,
+                key_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let done = sqlx::query("DELETE FROM webhooks WHERE key_id = $1 AND id = $2")
+                    .bind(key_id)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn list_deliveries(
+                &self,
+                webhook_id: uuid::Uuid,
+                before: Option<uuid::Uuid>,
+                limit: u32,
+            ) -> Result<Vec<$crate::domain::DeliveryAttempt>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::DeliveryRow> = sqlx::query_as(
+                    "SELECT id, message_id, event, attempt, at, outcome, status_code, error, duration_ms
+                     FROM webhook_deliveries WHERE webhook_id = $1 AND ($2 IS NULL OR id < $2)
+                     ORDER BY id DESC LIMIT $3",
+                )
+                .bind(webhook_id)
+                .bind(before)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn claim_deliveries(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+                lease_until: chrono::DateTime<chrono::Utc>,
+                limit: u32,
+            ) -> Result<Vec<$crate::domain::PendingDelivery>, $crate::store::StoreError> {
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                let claimed: Vec<(i64,)> = sqlx::query_as(Self::CLAIM_DELIVERIES)
+                    .bind(now)
+                    .bind(lease_until)
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let mut pending = Vec::with_capacity(claimed.len());
+                for (id,) in claimed {
+                    let row: $crate::store::rows::PendingRow = sqlx::query_as(
+                        "SELECT o.id AS outbox_id, o.webhook_id, w.url, w.secret, o.message_id,
+                           o.attempts AS attempt, o.created_at, f.position, f.network, f.idea_id,
+                           f.event, f.status, f.at
+                         FROM webhook_outbox o JOIN webhooks w ON w.id = o.webhook_id
+                         JOIN feed_entries f ON f.position = o.position WHERE o.id = $1",
+                    )
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    pending.push(row.try_into()?);
+                }
+                tx.commit().await?;
+                Ok(pending)
+            }
+
+            async fn finish_delivery(
+                &self,
+                result: &$crate::domain::DeliveryResult,
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::domain::DeliveryOutcome;
+                let attempt = &result.attempt;
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                let update: &'static str = match attempt.outcome {
+                    DeliveryOutcome::Delivered => {
+                        "UPDATE webhook_outbox SET delivered_at = $2, lease_until = NULL WHERE id = $1"
+                    }
+                    DeliveryOutcome::Retry => {
+                        "UPDATE webhook_outbox SET next_attempt_at = $2, lease_until = NULL WHERE id = $1"
+                    }
+                    DeliveryOutcome::Failed | DeliveryOutcome::Disabled => {
+                        "UPDATE webhook_outbox SET failed_at = $2, lease_until = NULL WHERE id = $1"
+                    }
+                };
+                sqlx::query(update)
+                    .bind(result.outbox_id)
+                    .bind(attempt.next_attempt_at.unwrap_or(attempt.at))
+                    .execute(&mut *tx)
+                    .await?;
+                if attempt.outcome == DeliveryOutcome::Disabled {
+                    sqlx::query(
+                        "UPDATE webhooks SET disabled_at = $2, disabled_reason = 'the endpoint answered 410 Gone'
+                         WHERE id = $1 AND disabled_at IS NULL",
+                    )
+                    .bind(result.webhook_id)
+                    .bind(attempt.at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query(
+                    "INSERT INTO webhook_deliveries
+                       (id, webhook_id, message_id, event, attempt, at, outcome, status_code, error, duration_ms)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(attempt.id)
+                .bind(result.webhook_id)
+                .bind(&attempt.message_id)
+                .bind(attempt.event.code())
+                .bind(attempt.attempt)
+                .bind(attempt.at)
+                .bind(attempt.outcome.code())
+                .bind(attempt.status_code)
+                .bind(&attempt.error)
+                .bind(attempt.duration_ms)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn revoke_api_key(
                 &self,
                 id: uuid::Uuid,
@@ -620,6 +814,14 @@ macro_rules! impl_sql_store {
                     .bind(at)
                     .execute(&mut *tx)
                     .await?;
+                sqlx::query(
+                    "UPDATE webhooks SET disabled_at = $2, disabled_reason = 'key revoked'
+                     WHERE key_id = $1 AND disabled_at IS NULL",
+                )
+                .bind(id)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
                 let row: Option<$crate::store::rows::ApiKeyRow> =
                     sqlx::query_as("SELECT * FROM api_keys WHERE id = $1")
                         .bind(id)

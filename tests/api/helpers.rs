@@ -147,6 +147,7 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> O
         log_filter: "info".into(),
         log_format: LogFormat::Text,
         routing_min_confidence: sammen::matching::DEFAULT_MIN_CONFIDENCE,
+        webhooks: Default::default(),
     };
     adjust(&mut config);
     let app = Application::build(&config)

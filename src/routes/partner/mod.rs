@@ -3,6 +3,7 @@
 //! its networks: such an idea answers 404, exactly like one that does not exist.
 
 pub mod ideas;
+pub mod webhooks;
 
 use std::borrow::Cow;
 
