@@ -13,6 +13,7 @@ mod ideas;
 mod keys;
 mod matching;
 mod partners;
+mod tenants;
 mod webhooks;
 
 /// Says in the test output whether the PostgreSQL half of the suite ran; every test in a
