@@ -352,6 +352,8 @@ pub enum IdeaStatus {
     Triage,
     /// The network that has it took it on.
     Accepted,
+    /// The citizen erased it: only feed entries and webhooks still name it.
+    Erased,
 }
 
 impl IdeaStatus {
@@ -362,6 +364,7 @@ impl IdeaStatus {
             IdeaStatus::Routed => "routed",
             IdeaStatus::Triage => "triage",
             IdeaStatus::Accepted => "accepted",
+            IdeaStatus::Erased => "erased",
         }
     }
 
@@ -372,6 +375,7 @@ impl IdeaStatus {
             "routed" => Some(IdeaStatus::Routed),
             "triage" => Some(IdeaStatus::Triage),
             "accepted" => Some(IdeaStatus::Accepted),
+            "erased" => Some(IdeaStatus::Erased),
             _ => None,
         }
     }

@@ -1,7 +1,7 @@
 //! Citizens' ideas: submission and reading back with the citizen token.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -16,7 +16,7 @@ use crate::domain::{
 use crate::error::ApiError;
 use crate::matching::Matching;
 use crate::secrets::{CitizenToken, matches_hash, sha256};
-use crate::store::StoreError;
+use crate::store::{self, StoreError};
 use crate::submission::{self, KeyedRequest};
 
 /// How long an `Idempotency-Key` is remembered.
@@ -166,17 +166,51 @@ pub async fn get_idea(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     QueryParams::read(&req, &[]).finish()?;
-    let token = bearer_token(&req).ok_or(ApiError::NotFound)?;
-    let stored = state
-        .store
-        .get_idea(id.into_inner())
-        .await?
-        .filter(|stored| matches_hash(token, &stored.citizen_token_hash))
-        .ok_or(ApiError::NotFound)?;
+    let stored = citizen_idea(&req, &state, id.into_inner()).await?;
     let history = state.store.idea_history(stored.id).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(IdeaView::new(stored, history)))
+}
+
+/// Erases an idea and everything stored with it. The networks that had it get an
+/// `idea.erased` feed entry and webhook, which name only its id. A wrong or missing token
+/// answers 404, exactly like an unknown id.
+#[utoipa::path(
+    tag = "ideas",
+    params(("id" = Uuid, Path, description = "The idea's id.")),
+    security(("citizen_token" = [])),
+    responses((status = 204, description = "Erased."))
+)]
+#[delete("/ideas/{id}")]
+pub async fn delete_idea(
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    QueryParams::read(&req, &[]).finish()?;
+    let stored = citizen_idea(&req, &state, id.into_inner()).await?;
+    if !state.store.erase_idea(stored.id, store::now()).await? {
+        return Err(ApiError::NotFound);
+    }
+    state.matcher.remove_idea(stored.id);
+    tracing::info!(idea_id = %stored.id, "idea erased");
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The idea whose citizen token the request carries.
+async fn citizen_idea(
+    req: &HttpRequest,
+    state: &AppState,
+    id: Uuid,
+) -> Result<StoredIdea, ApiError> {
+    let token = bearer_token(req).ok_or(ApiError::NotFound)?;
+    state
+        .store
+        .get_idea(id)
+        .await?
+        .filter(|stored| matches_hash(token, &stored.citizen_token_hash))
+        .ok_or(ApiError::NotFound)
 }
 
 fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {

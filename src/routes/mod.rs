@@ -105,6 +105,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(matching::match_idea)
                 .service(ideas::create_idea)
                 .service(ideas::get_idea)
+                .service(ideas::delete_idea)
                 .service(admin::keys::create_api_key)
                 .service(admin::keys::list_api_keys)
                 .service(admin::keys::revoke_api_key)

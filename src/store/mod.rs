@@ -189,6 +189,10 @@ pub trait Store: Send + Sync + 'static {
     /// `false` (and nothing written) when the idea's status or network is no longer the one
     /// the change starts from.
     async fn apply_change(&self, change: &StatusChange) -> Result<bool, StoreError>;
+    /// Erases an idea with everything kept with it (history, idempotency key), and tells
+    /// every network that had it in its feed, in one transaction; `false` when there is no
+    /// such idea.
+    async fn erase_idea(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError>;
     /// The history of an idea, oldest first.
     async fn idea_history(&self, idea_id: Uuid) -> Result<Vec<HistoryEntry>, StoreError>;
     /// Every partner decision, oldest first: what routing learns from.

@@ -520,6 +520,40 @@ macro_rules! impl_sql_store {
                 Ok(true)
             }
 
+            #[tracing::instrument(skip_all, fields(idea_id = %id))]
+            async fn erase_idea(
+                &self,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                let told: Vec<(String,)> = sqlx::query_as(
+                    "SELECT DISTINCT network FROM feed_entries WHERE idea_id = $1 ORDER BY network",
+                )
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+                let erased = sqlx::query("DELETE FROM ideas WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                if erased.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                for (network,) in told {
+                    let event = $crate::domain::IdeaEvent {
+                        network,
+                        idea_id: id,
+                        event: $crate::domain::EventType::IdeaErased,
+                        status: $crate::domain::IdeaStatus::Erased,
+                        at,
+                    };
+                    append_event!(tx, &event);
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
             async fn idea_history(
                 &self,
                 idea_id: uuid::Uuid,

@@ -16,6 +16,7 @@ on_both_backends!(
     every_idea_a_partner_reads_is_in_the_audit_log,
     a_bad_cursor_or_limit_is_refused,
     the_feed_is_exact_while_writers_append,
+    an_erased_idea_is_gone_and_its_network_is_told,
 );
 
 /// An idea about newcomers, which goes elsewhere than the beach clean-up of `valid_idea`.
@@ -279,4 +280,52 @@ async fn delay_feed_commits(url: &str) {
             .await
             .unwrap();
     }
+}
+
+async fn an_erased_idea_is_gone_and_its_network_is_told(app: TestApp) {
+    let created = app.submit(|_| {}).await;
+    let kept = app.submit(|_| {}).await;
+    let key = app
+        .key(Role::Partner, &[created["network"].as_str().unwrap()])
+        .await;
+    let (_, cursor) = drain(&app, &key, None, 20).await;
+    let path = format!("/v1/ideas/{}", created["id"].as_str().unwrap());
+    let erase = |token: &str| app.client.delete(app.url(&path)).bearer_auth(token).send();
+
+    problem(
+        erase(kept["citizen_token"].as_str().unwrap())
+            .await
+            .unwrap(),
+        404,
+    )
+    .await;
+    let erased = erase(created["citizen_token"].as_str().unwrap())
+        .await
+        .unwrap();
+
+    assert_eq!(erased.status(), 204);
+    let again = app
+        .client
+        .get(app.url(&path))
+        .bearer_auth(created["citizen_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    problem(again, 404).await;
+    let id = uuid::Uuid::parse_str(created["id"].as_str().unwrap()).unwrap();
+    assert!(app.store.get_idea(id).await.unwrap().is_none());
+    assert!(app.store.idea_history(id).await.unwrap().is_empty());
+    let (entries, _) = drain(&app, &key, Some(cursor), 20).await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0]["event"], "idea.erased");
+    assert_eq!(entries[0]["idea_id"], created["id"]);
+    assert!(entries[0]["idea"].is_null());
+    let (all, _) = drain(&app, &key, None, 20).await;
+    assert!(
+        all.iter()
+            .filter(|e| e["idea_id"] == created["id"])
+            .all(|e| e["idea"].is_null()),
+        "earlier entries no longer show it"
+    );
+    assert_eq!(app.read_back(&kept).await["status"], "routed");
 }
