@@ -109,6 +109,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(admin::keys::create_api_key)
                 .service(admin::keys::list_api_keys)
                 .service(admin::keys::revoke_api_key)
+                .service(admin::audit::list_partner_reads)
                 .service(partner::ideas::list_partner_ideas)
                 .service(partner::ideas::get_partner_idea)
                 .service(partner::ideas::decide_on_idea)

@@ -163,6 +163,22 @@ async fn every_idea_a_partner_reads_is_in_the_audit_log(app: TestApp) {
     assert_eq!(reads[0].key_id, key_id);
     assert_eq!(reads[0].access, "feed");
     assert!(reads[0].contact);
+
+    let admin = app.key(Role::Admin, &[]).await;
+    let path = format!("/v1/admin/ideas/{id}/partner-reads");
+    let listed = json(
+        app.with_key(Method::GET, &path, &admin)
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(listed["items"][0]["key_id"], key_id.to_string());
+    assert_eq!(listed["items"][0]["access"], "feed");
+    assert_eq!(listed["items"][0]["contact"], true);
+    let forbidden = app.with_key(Method::GET, &path, &key).send().await.unwrap();
+    problem(forbidden, 403).await;
 }
 
 async fn a_bad_cursor_or_limit_is_refused(app: TestApp) {
