@@ -196,7 +196,7 @@ async fn walk(app: &TestApp, me: &Tenant, other: &Tenant) -> Vec<String> {
         send(
             Method::POST,
             "/v1/partner/webhooks".into(),
-            Some(json!({"url": "https://93.184.215.14/hook"})),
+            Some(json!({"url": me.webhook["url"]})),
         )
         .await,
         201,
