@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default), `migrate`, `openapi` and `catalog`.
+//! The command line: `serve` (the default), `migrate`, `openapi`, `catalog`, `keys` and `eval`.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -6,8 +6,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::auth::issue_key;
 use crate::config::Config;
-use crate::domain::{Catalog, Language};
+use crate::domain::{Catalog, FieldProblem, Language, NewApiKey};
 use crate::startup::{Application, build_matcher};
 use crate::store::{self, ImportMode};
 use crate::telemetry;
@@ -33,6 +34,9 @@ enum Command {
     /// Import or export the catalog of networks, initiatives and beacons.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Create, list and revoke API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Submit labelled ideas in file order and print the matching metrics as JSON.
     Eval {
         /// The labelled ideas (JSON Lines).
@@ -61,12 +65,36 @@ enum CatalogCommand {
     Export,
 }
 
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create a key and print its secret (shown only this once) on standard output.
+    Create {
+        /// `admin` (municipal staff) or `partner` (bound to networks).
+        #[arg(long)]
+        role: String,
+        /// The networks of a partner key, comma-separated slugs.
+        #[arg(long, value_delimiter = ',')]
+        networks: Vec<String>,
+        /// Who holds the key.
+        #[arg(long)]
+        name: String,
+    },
+    /// List the keys (never their secrets).
+    List,
+    /// Revoke a key by its id.
+    Revoke {
+        /// The key's id.
+        id: uuid::Uuid,
+    },
+}
+
 /// Exit code for a bad setting.
 const EXIT_CONFIG: u8 = 2;
 
 /// Runs the command line and returns the process's exit code.
 pub async fn run() -> ExitCode {
     let cli = Cli::parse();
+    crate::install_crypto_provider();
     if let Some(Command::Openapi) = cli.command {
         println!("{}", crate::openapi_json());
         return ExitCode::SUCCESS;
@@ -86,6 +114,7 @@ pub async fn run() -> ExitCode {
             import(&config, &file, replace).await
         }
         Command::Catalog(CatalogCommand::Export) => export(&config).await,
+        Command::Keys(command) => keys(&config, command).await,
         Command::Eval {
             ideas,
             catalog,
@@ -129,25 +158,95 @@ fn read_catalog(file: &Path, stored: &HashSet<String>) -> Result<Catalog, String
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
-    Catalog::parse(&value, stored).map_err(|problems| {
-        let lines: Vec<String> = problems
-            .iter()
-            .map(|p| {
-                format!(
-                    "  {}: {} ({})",
-                    p.field,
-                    p.code.message(Language::En),
-                    p.code.as_str()
-                )
-            })
-            .collect();
-        format!(
-            "{}: {} problem(s), nothing was written:\n{}",
-            file.display(),
-            problems.len(),
-            lines.join("\n")
-        )
-    })
+    Catalog::parse(&value, stored)
+        .map_err(|problems| format!("{}: {}", file.display(), problem_lines(&problems)))
+}
+
+/// Problems as lines for a person, one per field.
+fn problem_lines(problems: &[FieldProblem]) -> String {
+    let lines: Vec<String> = problems
+        .iter()
+        .map(|p| {
+            format!(
+                "  {}: {} ({})",
+                p.field,
+                p.code.message(Language::En),
+                p.code.as_str()
+            )
+        })
+        .collect();
+    format!(
+        "{} problem(s), nothing was written:\n{}",
+        problems.len(),
+        lines.join("\n")
+    )
+}
+
+async fn keys(config: &Config, command: KeysCommand) -> Result<(), String> {
+    let store = open(config).await?;
+    match command {
+        KeysCommand::Create {
+            role,
+            networks,
+            name,
+        } => {
+            let known = store.network_slugs().await.map_err(|e| e.to_string())?;
+            let body = serde_json::json!({"name": name, "role": role, "networks": networks});
+            let new = NewApiKey::parse(&body, &known).map_err(|p| problem_lines(&p))?;
+            let (key, secret) = issue_key(store.as_ref(), new)
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!(
+                "created {} key {} ({}){}; the secret below is shown only now",
+                key.role.code(),
+                key.id,
+                key.name,
+                if key.networks.is_empty() {
+                    String::new()
+                } else {
+                    format!(" for {}", key.networks.join(", "))
+                }
+            );
+            println!("{secret}");
+        }
+        KeysCommand::List => {
+            let mut after = None;
+            println!("id\trole\tname\tnetworks\tprefix\tcreated_at\tlast_used_at\trevoked_at");
+            loop {
+                let page = store
+                    .list_api_keys(after, 100)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let Some(last) = page.last() else { break };
+                after = Some(last.id);
+                for key in &page {
+                    let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                        t.map_or_else(|| "-".to_owned(), |t| t.to_rfc3339())
+                    };
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        key.id,
+                        key.role.code(),
+                        key.name,
+                        key.networks.join(","),
+                        key.prefix,
+                        key.created_at.to_rfc3339(),
+                        time(key.last_used_at),
+                        time(key.revoked_at)
+                    );
+                }
+            }
+        }
+        KeysCommand::Revoke { id } => {
+            let key = store
+                .revoke_api_key(id, store::now())
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no key with id {id}"))?;
+            eprintln!("revoked key {} ({})", key.id, key.name);
+        }
+    }
+    Ok(())
 }
 
 async fn import(config: &Config, file: &Path, replace: bool) -> Result<(), String> {

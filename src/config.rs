@@ -1,6 +1,7 @@
 //! Settings from `SAMMEN_*` environment variables, validated once at start-up.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// Which catalog to load into an empty database at start-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +19,35 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line.
     Json,
+}
+
+/// How webhooks are delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookSettings {
+    /// `SAMMEN_WEBHOOK_ALLOW_PRIVATE`: allow endpoints on loopback, private and link-local
+    /// addresses, and plain `http` to loopback (tests and local trials only).
+    pub allow_private: bool,
+    /// `SAMMEN_WEBHOOK_RETRY_BASE_MS`: the first retry's delay; each next one is 4 times longer
+    /// (at most 12 hours), with ±20 % jitter.
+    pub retry_base: Duration,
+    /// How long a delivery is retried before it is given up (72 hours).
+    pub retry_for: Duration,
+    /// `SAMMEN_WEBHOOK_POLL_MS`: how often the dispatcher looks for due deliveries.
+    pub poll: Duration,
+    /// `SAMMEN_WEBHOOK_TIMEOUT_MS`: how long one attempt may take.
+    pub timeout: Duration,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_private: false,
+            retry_base: Duration::from_secs(5),
+            retry_for: Duration::from_secs(72 * 3600),
+            poll: Duration::from_secs(1),
+            timeout: Duration::from_secs(10),
+        }
+    }
 }
 
 /// All settings of the service.
@@ -38,6 +68,8 @@ pub struct Config {
     /// `SAMMEN_ROUTING_MIN_CONFIDENCE`: the least score (0..1) of the best network for an idea
     /// to be routed to it; below, the idea goes to triage.
     pub routing_min_confidence: f32,
+    /// `SAMMEN_WEBHOOK_*`.
+    pub webhooks: WebhookSettings,
 }
 
 /// A setting that cannot be used; start-up stops with this one line.
@@ -160,6 +192,36 @@ impl Config {
             },
         };
 
+        let defaults = WebhookSettings::default();
+        let millis = |var: &'static str, default: Duration| -> Result<Duration, ConfigError> {
+            match get(var)? {
+                None => Ok(default),
+                Some(text) => match text.trim().parse::<u64>() {
+                    Ok(ms) if (1..=86_400_000).contains(&ms) => Ok(Duration::from_millis(ms)),
+                    _ => Err(invalid(
+                        var,
+                        format!("{text:?} is not a number of milliseconds from 1 to 86400000"),
+                    )),
+                },
+            }
+        };
+        let webhooks = WebhookSettings {
+            allow_private: match get("SAMMEN_WEBHOOK_ALLOW_PRIVATE")?.as_deref() {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(other) => {
+                    return Err(invalid(
+                        "SAMMEN_WEBHOOK_ALLOW_PRIVATE",
+                        format!("{other:?} is not one of: true, false"),
+                    ));
+                }
+            },
+            retry_base: millis("SAMMEN_WEBHOOK_RETRY_BASE_MS", defaults.retry_base)?,
+            retry_for: defaults.retry_for,
+            poll: millis("SAMMEN_WEBHOOK_POLL_MS", defaults.poll)?,
+            timeout: millis("SAMMEN_WEBHOOK_TIMEOUT_MS", defaults.timeout)?,
+        };
+
         Ok(Config {
             database_url,
             bind,
@@ -168,6 +230,7 @@ impl Config {
             log_filter,
             log_format,
             routing_min_confidence,
+            webhooks,
         })
     }
 }
@@ -206,6 +269,8 @@ mod tests {
         assert_eq!(c.seed, Seed::Aalborg);
         assert!(c.cors_origins.is_empty());
         assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.webhooks, WebhookSettings::default());
+        assert!(!c.webhooks.allow_private);
     }
 
     #[test]
@@ -218,6 +283,10 @@ mod tests {
             ("SAMMEN_LOG", "sammen=loud"),
             ("SAMMEN_LOG_FORMAT", "xml"),
             ("SAMMEN_ROUTING_MIN_CONFIDENCE", "1.5"),
+            ("SAMMEN_WEBHOOK_ALLOW_PRIVATE", "yes"),
+            ("SAMMEN_WEBHOOK_RETRY_BASE_MS", "0"),
+            ("SAMMEN_WEBHOOK_POLL_MS", "soon"),
+            ("SAMMEN_WEBHOOK_TIMEOUT_MS", "-1"),
         ] {
             let error = config(&[(var, value)]).unwrap_err();
             assert_eq!(error.var, var);

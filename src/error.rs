@@ -36,6 +36,12 @@ pub enum ApiError {
     /// The body exceeds the limit.
     #[error("payload too large")]
     PayloadTooLarge,
+    /// No valid API key: missing, malformed, unknown or revoked.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// A valid API key of a role that may not do this.
+    #[error("forbidden")]
+    Forbidden,
     /// Nothing here, or nothing the caller may see.
     #[error("not found")]
     NotFound,
@@ -51,6 +57,9 @@ pub enum ApiError {
     /// A request with the same `Idempotency-Key` is being processed.
     #[error("idempotency key in use")]
     IdempotencyKeyInUse,
+    /// The idea changed since it was read, or already has this decision.
+    #[error("idea changed")]
+    IdeaChanged,
     /// The service cannot serve now (its database does not answer).
     #[error("not ready")]
     NotReady,
@@ -118,9 +127,11 @@ impl ApiError {
             | ApiError::InvalidIdempotencyKey => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::IdempotencyKeyInUse => StatusCode::CONFLICT,
+            ApiError::IdempotencyKeyInUse | ApiError::IdeaChanged => StatusCode::CONFLICT,
             ApiError::NotReady | ApiError::Store(StoreError::Unavailable(_)) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -173,6 +184,22 @@ impl ApiError {
                     "The body may be at most 64 KiB.",
                 ),
             ),
+            ApiError::Unauthorized => (
+                "unauthorized",
+                pick("Ikke logget ind", "Unauthorized"),
+                pick(
+                    "Send en gyldig API-nøgle som Authorization: Bearer <nøgle>.",
+                    "Send a valid API key as Authorization: Bearer <key>.",
+                ),
+            ),
+            ApiError::Forbidden => (
+                "forbidden",
+                pick("Ingen adgang", "Forbidden"),
+                pick(
+                    "API-nøglen har ikke en rolle, der må dette.",
+                    "The API key's role may not do this.",
+                ),
+            ),
             ApiError::NotFound => (
                 "not-found",
                 pick("Ikke fundet", "Not found"),
@@ -211,6 +238,14 @@ impl ApiError {
                 pick(
                     "En forespørgsel med samme Idempotency-Key behandles; prøv igen om lidt.",
                     "A request with the same Idempotency-Key is being processed; retry shortly.",
+                ),
+            ),
+            ApiError::IdeaChanged => (
+                "idea-changed",
+                pick("Idéen er ændret", "The idea changed"),
+                pick(
+                    "Idéen er ændret i mellemtiden eller har allerede denne beslutning; læs den igen.",
+                    "The idea changed in the meantime or already has this decision; read it again.",
                 ),
             ),
             ApiError::NotReady | ApiError::Store(StoreError::Unavailable(_)) => (
@@ -268,6 +303,9 @@ impl ApiError {
             .insert_header((header::CONTENT_LANGUAGE, language.code()));
         if let ApiError::MethodNotAllowed(allow) = self {
             response.insert_header((header::ALLOW, allow.as_str()));
+        }
+        if let ApiError::Unauthorized = self {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"sammen\""));
         }
         if self.status() == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, "2"));

@@ -9,6 +9,12 @@ use subtle::ConstantTimeEq;
 
 /// The readable prefix of citizen tokens, so that secret scanners and people recognise them.
 pub const CITIZEN_TOKEN_PREFIX: &str = "sct_";
+/// The readable prefix of API keys.
+pub const API_KEY_PREFIX: &str = "smk_";
+/// How many characters of an API key are kept in clear to find and name it.
+pub const API_KEY_LOOKUP_CHARS: usize = 12;
+/// Length of a secret's random part: 256 bits in base64url.
+const SECRET_CHARS: usize = 43;
 
 /// SHA-256 of some bytes.
 pub fn sha256(bytes: &[u8]) -> Vec<u8> {
@@ -34,7 +40,7 @@ impl CitizenToken {
 
     /// The text the citizen keeps: `sct_` and 43 base64url characters.
     pub fn reveal(&self) -> String {
-        format!("{CITIZEN_TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(self.0))
+        with_prefix(CITIZEN_TOKEN_PREFIX, &self.0)
     }
 
     /// What the store keeps.
@@ -53,6 +59,28 @@ impl CitizenToken {
         let sealed: [u8; 32] = sealed.try_into().ok()?;
         Some(Self(xor(&sealed, &seal_pad(idempotency_key))))
     }
+}
+
+fn with_prefix(prefix: &str, bytes: &[u8; 32]) -> String {
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// A new API key, `smk_` and 256 random bits, with the SHA-256 the store keeps.
+pub fn generate_api_key() -> (String, Vec<u8>) {
+    let key = with_prefix(API_KEY_PREFIX, &random_bytes());
+    let hash = sha256(key.as_bytes());
+    (key, hash)
+}
+
+/// The part of a well-formed API key that finds it in the store; `None` for anything that
+/// cannot be a key.
+pub fn api_key_lookup(key: &str) -> Option<&str> {
+    let secret = key.strip_prefix(API_KEY_PREFIX)?;
+    let well_formed = secret.len() == SECRET_CHARS
+        && secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    well_formed.then(|| &key[..API_KEY_LOOKUP_CHARS])
 }
 
 fn seal_pad(idempotency_key: &str) -> [u8; 32] {
@@ -88,6 +116,17 @@ mod tests {
         assert_ne!(sealed, token.0.to_vec());
         assert!(CitizenToken::unseal(&sealed, "key-1") == Some(token.clone()));
         assert!(CitizenToken::unseal(&sealed, "key-2") != Some(token));
+    }
+
+    #[test]
+    fn an_api_key_is_found_by_its_prefix_and_kept_as_a_hash() {
+        let (key, hash) = generate_api_key();
+        assert_eq!(key.len(), 4 + 43);
+        assert_eq!(api_key_lookup(&key), Some(&key[..12]));
+        assert!(matches_hash(&key, &hash));
+        assert_eq!(api_key_lookup("smk_short"), None);
+        assert_eq!(api_key_lookup(&key.replace("smk_", "sct_")), None);
+        assert_eq!(api_key_lookup(&format!("{}!", &key[..46])), None);
     }
 
     #[test]

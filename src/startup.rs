@@ -41,6 +41,7 @@ pub struct Application {
 impl Application {
     /// Opens and migrates the store, seeds it, and binds `config.bind` (port 0 picks a free one).
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
+        crate::install_crypto_provider();
         let store = store::connect(&config.database_url).await?;
         store.migrate().await?;
         seed(store.as_ref(), config.seed).await?;
@@ -49,6 +50,10 @@ impl Application {
         let revision = store.catalog_revision().await?;
         let matcher = Arc::new(build_matcher(store.as_ref(), config.routing_min_confidence).await?);
         actix_web::rt::spawn(follow_catalog(store.clone(), matcher.clone(), revision));
+        actix_web::rt::spawn(crate::webhooks::dispatch(
+            store.clone(),
+            config.webhooks.clone(),
+        ));
         let listener = TcpListener::bind(config.bind)?;
         Self::serve(store, matcher, listener, config)
     }
@@ -60,7 +65,7 @@ impl Application {
         config: &Config,
     ) -> Result<Self, StartupError> {
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState::new(store, matcher));
+        let state = web::Data::new(AppState::new(store, matcher, config.clone()));
         let api = openapi();
         let route_table = web::Data::new(RouteTable::from_openapi(&api));
         let cors_origins = config.cors_origins.clone();

@@ -350,6 +350,10 @@ pub enum IdeaStatus {
     Routed,
     /// No network was confident enough: municipal staff route it by hand.
     Triage,
+    /// The network that has it took it on.
+    Accepted,
+    /// The citizen erased it: only feed entries and webhooks still name it.
+    Erased,
 }
 
 impl IdeaStatus {
@@ -359,6 +363,8 @@ impl IdeaStatus {
             IdeaStatus::Received => "received",
             IdeaStatus::Routed => "routed",
             IdeaStatus::Triage => "triage",
+            IdeaStatus::Accepted => "accepted",
+            IdeaStatus::Erased => "erased",
         }
     }
 
@@ -368,6 +374,8 @@ impl IdeaStatus {
             "received" => Some(IdeaStatus::Received),
             "routed" => Some(IdeaStatus::Routed),
             "triage" => Some(IdeaStatus::Triage),
+            "accepted" => Some(IdeaStatus::Accepted),
+            "erased" => Some(IdeaStatus::Erased),
             _ => None,
         }
     }

@@ -36,6 +36,10 @@ pub enum ProblemCode {
     OutOfRange(i64, i64),
     /// A paging cursor that this service did not issue.
     InvalidCursor,
+    /// A webhook URL that is not `https`, or whose host is not a public address.
+    ForbiddenTarget,
+    /// A webhook URL whose host does not resolve.
+    UnresolvableHost,
 }
 
 impl ProblemCode {
@@ -56,6 +60,8 @@ impl ProblemCode {
             ProblemCode::ConsentRequired => "consent_required",
             ProblemCode::OutOfRange(..) => "out_of_range",
             ProblemCode::InvalidCursor => "invalid_cursor",
+            ProblemCode::ForbiddenTarget => "forbidden_target",
+            ProblemCode::UnresolvableHost => "unresolvable_host",
         }
     }
 
@@ -100,6 +106,14 @@ impl ProblemCode {
             (OutOfRange(min, max), En) => format!("Must be between {min} and {max}."),
             (InvalidCursor, Da) => "Cursoren er ugyldig; brug next_cursor fra et tidligere svar.".into(),
             (InvalidCursor, En) => "The cursor is invalid; use next_cursor from an earlier answer.".into(),
+            (ForbiddenTarget, Da) => {
+                "Adressen skal være https og pege på offentlige IP-adresser (ikke loopback, private eller link-local).".into()
+            }
+            (ForbiddenTarget, En) => {
+                "The URL must be https and resolve to public addresses (no loopback, private or link-local).".into()
+            }
+            (UnresolvableHost, Da) => "Værtsnavnet kan ikke slås op.".into(),
+            (UnresolvableHost, En) => "The host name does not resolve.".into(),
         }
     }
 }

@@ -4,7 +4,7 @@
 use actix_web::http::Method;
 use actix_web::{App, HttpRequest, HttpResponse, web};
 use utoipa::openapi::path::Operation;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
@@ -30,6 +30,8 @@ use crate::error::{ApiError, PROBLEM_JSON};
         (name = "networks", description = "Partner networks that take ideas."),
         (name = "initiatives", description = "Existing initiatives a citizen can join."),
         (name = "beacons", description = "The municipality's strategic goals (pejlemærker)."),
+        (name = "partner", description = "For partner networks, with a `partner` API key: the feed of ideas routed to the key's networks, decisions and webhooks. See docs/partners.md."),
+        (name = "admin", description = "For municipal staff, with an `admin` API key."),
         (name = "health", description = "Liveness and readiness."),
     ),
     components(schemas(crate::error::Problem))
@@ -68,6 +70,23 @@ impl Modify for CommonResponses {
                 )
                 .into(),
             );
+        api.components
+            .get_or_insert_with(Default::default)
+            .security_schemes
+            .insert(
+                "api_key".into(),
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("smk_...")
+                        .description(Some(
+                            "An API key (`smk_...`) from `POST /v1/admin/keys` or `sammen keys create`, \
+                             as `Authorization: Bearer <key>`; never in the query string.",
+                        ))
+                        .build(),
+                )
+                .into(),
+            );
         for (path, item) in api.paths.paths.iter_mut() {
             let operations = [
                 &mut item.get,
@@ -91,6 +110,15 @@ fn add_errors(path: &str, operation: &mut Operation) {
     }
     if path.contains('{') {
         errors.push(("404", "Not found, or not yours to see."));
+    }
+    let api_key = SecurityRequirement::new("api_key", Vec::<String>::new());
+    let needs_key = operation.security.iter().flatten().any(|r| *r == api_key);
+    if needs_key {
+        errors.push((
+            "401",
+            "No valid API key (missing, malformed, unknown or revoked); see `WWW-Authenticate`.",
+        ));
+        errors.push(("403", "The API key's role may not use this operation."));
     }
     if operation.request_body.is_some() {
         errors.push(("413", "The body exceeds 64 KiB."));

@@ -1,7 +1,7 @@
 //! Citizens' ideas: submission and reading back with the citizen token.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -9,13 +9,14 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{AppState, QueryParams};
+use crate::auth::bearer_token;
 use crate::domain::{
-    Answers, Consent, Contact, IdeaStatus, Language, Location, NewIdea, StoredIdea,
+    Answers, Consent, Contact, HistoryEntry, IdeaStatus, Language, Location, NewIdea, StoredIdea,
 };
 use crate::error::ApiError;
 use crate::matching::Matching;
 use crate::secrets::{CitizenToken, matches_hash, sha256};
-use crate::store::StoreError;
+use crate::store::{self, StoreError};
 use crate::submission::{self, KeyedRequest};
 
 /// How long an `Idempotency-Key` is remembered.
@@ -41,7 +42,7 @@ pub struct IdeaCreated {
 }
 
 /// Everything stored about an idea, for its author.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct IdeaView {
     /// The idea's id (UUIDv7).
     pub id: Uuid,
@@ -70,10 +71,13 @@ pub struct IdeaView {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// Every change of its status and network, oldest first: when, by whom, and why.
+    pub history: Vec<HistoryEntry>,
 }
 
-impl From<StoredIdea> for IdeaView {
-    fn from(stored: StoredIdea) -> Self {
+impl IdeaView {
+    /// The view of a stored idea with its history.
+    pub fn new(stored: StoredIdea, history: Vec<HistoryEntry>) -> Self {
         let idea = stored.idea;
         IdeaView {
             id: stored.id,
@@ -88,6 +92,7 @@ impl From<StoredIdea> for IdeaView {
             consent: idea.consent,
             created_at: stored.created_at,
             updated_at: stored.updated_at,
+            history,
         }
     }
 }
@@ -161,22 +166,51 @@ pub async fn get_idea(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     QueryParams::read(&req, &[]).finish()?;
-    let token = bearer_token(&req).ok_or(ApiError::NotFound)?;
-    let stored = state
-        .store
-        .get_idea(id.into_inner())
-        .await?
-        .filter(|stored| matches_hash(token, &stored.citizen_token_hash))
-        .ok_or(ApiError::NotFound)?;
+    let stored = citizen_idea(&req, &state, id.into_inner()).await?;
+    let history = state.store.idea_history(stored.id).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(IdeaView::from(stored)))
+        .json(IdeaView::new(stored, history)))
 }
 
-fn bearer_token(req: &HttpRequest) -> Option<&str> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+/// Erases an idea and everything stored with it. The networks that had it get an
+/// `idea.erased` feed entry and webhook, which name only its id. A wrong or missing token
+/// answers 404, exactly like an unknown id.
+#[utoipa::path(
+    tag = "ideas",
+    params(("id" = Uuid, Path, description = "The idea's id.")),
+    security(("citizen_token" = [])),
+    responses((status = 204, description = "Erased."))
+)]
+#[delete("/ideas/{id}")]
+pub async fn delete_idea(
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    QueryParams::read(&req, &[]).finish()?;
+    let stored = citizen_idea(&req, &state, id.into_inner()).await?;
+    if !state.store.erase_idea(stored.id, store::now()).await? {
+        return Err(ApiError::NotFound);
+    }
+    state.matcher.remove_idea(stored.id);
+    tracing::info!(idea_id = %stored.id, "idea erased");
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The idea whose citizen token the request carries.
+async fn citizen_idea(
+    req: &HttpRequest,
+    state: &AppState,
+    id: Uuid,
+) -> Result<StoredIdea, ApiError> {
+    let token = bearer_token(req).ok_or(ApiError::NotFound)?;
+    state
+        .store
+        .get_idea(id)
+        .await?
+        .filter(|stored| matches_hash(token, &stored.citizen_token_hash))
+        .ok_or(ApiError::NotFound)
 }
 
 fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {

@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use utoipa::IntoParams;
 
-use super::{AppState, Page, QueryParams, encode_cursor};
+use super::{AppState, Page, QueryParams};
 use crate::domain::Initiative;
 use crate::error::ApiError;
 
@@ -41,20 +41,11 @@ pub async fn list_initiatives(
     let after = query.cursor(CURSOR_KIND);
     query.finish()?;
 
-    // One more than asked tells whether another page exists.
-    let mut items = state
+    let items = state
         .store
         .list_initiatives(network.as_deref(), after.as_deref(), limit + 1)
         .await?;
-    let next_cursor = if items.len() > limit as usize {
-        items.truncate(limit as usize);
-        items
-            .last()
-            .map(|last| encode_cursor(CURSOR_KIND, &last.slug))
-    } else {
-        None
-    };
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+    Ok(HttpResponse::Ok().json(Page::keyset(items, limit, CURSOR_KIND, |i| i.slug.clone())))
 }
 
 /// One initiative.

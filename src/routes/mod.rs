@@ -11,11 +11,13 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::config::Config;
 use crate::domain::problems::{ProblemCode, Problems};
 use crate::error::ApiError;
 use crate::matching::Matcher;
 use crate::store::Store;
 
+pub mod admin;
 pub mod beacons;
 pub mod docs;
 pub mod health;
@@ -23,6 +25,7 @@ pub mod ideas;
 pub mod initiatives;
 pub mod matching;
 pub mod networks;
+pub mod partner;
 pub mod questions;
 
 /// The largest request body accepted, in bytes.
@@ -40,15 +43,18 @@ pub struct AppState {
     pub matcher: Arc<Matcher>,
     /// Hashes of the `Idempotency-Key`s whose requests this process is handling right now.
     pub idempotency_in_flight: Mutex<HashSet<Vec<u8>>>,
+    /// The settings the service started with.
+    pub config: Config,
 }
 
 impl AppState {
     /// State around a store.
-    pub fn new(store: Arc<dyn Store>, matcher: Arc<Matcher>) -> Self {
+    pub fn new(store: Arc<dyn Store>, matcher: Arc<Matcher>, config: Config) -> Self {
         Self {
             store,
             matcher,
             idempotency_in_flight: Mutex::new(HashSet::new()),
+            config,
         }
     }
 }
@@ -70,6 +76,18 @@ impl<T> Page<T> {
             next_cursor: None,
         }
     }
+
+    /// A page from `limit + 1` items read after the cursor: the extra one only tells that
+    /// another page exists, and the cursor carries the `key` of the last item kept.
+    pub fn keyset(mut items: Vec<T>, limit: u32, kind: &str, key: impl Fn(&T) -> String) -> Self {
+        let next_cursor = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|last| encode_cursor(kind, &key(last)))
+        } else {
+            None
+        };
+        Page { items, next_cursor }
+    }
 }
 
 /// Registers every documented route.
@@ -86,7 +104,19 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(beacons::list_beacons)
                 .service(matching::match_idea)
                 .service(ideas::create_idea)
-                .service(ideas::get_idea),
+                .service(ideas::get_idea)
+                .service(ideas::delete_idea)
+                .service(admin::keys::create_api_key)
+                .service(admin::keys::list_api_keys)
+                .service(admin::keys::revoke_api_key)
+                .service(admin::audit::list_partner_reads)
+                .service(partner::ideas::list_partner_ideas)
+                .service(partner::ideas::get_partner_idea)
+                .service(partner::ideas::decide_on_idea)
+                .service(partner::webhooks::create_webhook)
+                .service(partner::webhooks::list_webhooks)
+                .service(partner::webhooks::delete_webhook)
+                .service(partner::webhooks::list_webhook_deliveries),
         );
 }
 
@@ -161,12 +191,32 @@ impl QueryParams {
 
     /// `cursor`, decoded to the key it carries for `kind`.
     pub fn cursor(&self, kind: &str) -> Option<String> {
-        let raw = self.params.get("cursor")?;
+        self.cursor_named("cursor", kind)
+    }
+
+    /// A cursor parameter called `name`, decoded to the key it carries for `kind`.
+    pub fn cursor_named(&self, name: &str, kind: &str) -> Option<String> {
+        let raw = self.params.get(name)?;
         let key = decode_cursor(kind, raw);
         if key.is_none() {
-            self.problems.add("cursor", ProblemCode::InvalidCursor);
+            self.problems.add(name, ProblemCode::InvalidCursor);
         }
         key
+    }
+
+    /// A cursor whose key is a UUID.
+    pub fn uuid_cursor(&self, kind: &str) -> Option<uuid::Uuid> {
+        let key = self.cursor(kind)?;
+        let id = uuid::Uuid::parse_str(&key).ok();
+        if id.is_none() {
+            self.problems.add("cursor", ProblemCode::InvalidCursor);
+        }
+        id
+    }
+
+    /// Records a problem found in a parameter's value.
+    pub fn add_problem(&self, name: &str, code: ProblemCode) {
+        self.problems.add(name, code);
     }
 
     /// Ends reading: every problem found, or nothing.

@@ -8,7 +8,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::domain::{Beacon, Catalog, IdeaText, Initiative, Network, StoredIdea};
+use crate::domain::{
+    ApiKey, Beacon, Catalog, DeliveryAttempt, DeliveryResult, FeedEntry, HistoryEntry, IdeaText,
+    Initiative, Network, PartnerRead, PendingDelivery, RoutingFeedback, StatusChange, StoredIdea,
+    Webhook,
+};
 
 // `sql` defines the macro the backends expand, so it comes first.
 #[macro_use]
@@ -94,6 +98,16 @@ pub struct IdempotencyRecord {
     pub created_at: DateTime<Utc>,
 }
 
+/// A page of the partner feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedPage {
+    /// The entries, by position.
+    pub entries: Vec<FeedEntry>,
+    /// Where the next read resumes: the last entry's position when the page is full, else the
+    /// last position committed when the page was read (every entry up to it has been seen).
+    pub resume_after: i64,
+}
+
 /// Everything the service keeps. Implemented once per backend.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -128,7 +142,8 @@ pub trait Store: Send + Sync + 'static {
     /// All beacons, in catalog order.
     async fn list_beacons(&self) -> Result<Vec<Beacon>, StoreError>;
 
-    /// Stores a new idea and, when given, its idempotency key, in one transaction.
+    /// Stores a new idea and, when given, its idempotency key, in one transaction; the first
+    /// history entry and a routed idea's feed entry are written in the same transaction.
     /// [`StoreError::Conflict`] when the key is already taken.
     async fn insert_idea(
         &self,
@@ -157,6 +172,81 @@ pub trait Store: Send + Sync + 'static {
         &self,
         cutoff: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
+
+    /// Stores a new API key with the SHA-256 of its secret.
+    async fn insert_api_key(&self, key: &ApiKey, key_hash: &[u8]) -> Result<(), StoreError>;
+    /// API keys ordered by id, after `after`, revoked ones included.
+    async fn list_api_keys(
+        &self,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<ApiKey>, StoreError>;
+    /// The keys whose secret starts with `prefix`, each with the hash of its secret.
+    async fn find_api_keys(&self, prefix: &str) -> Result<Vec<(ApiKey, Vec<u8>)>, StoreError>;
+    /// Notes that a key was used at `at`; written at most once a minute per key.
+    async fn touch_api_key(&self, id: Uuid, at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Applies a partner's decision with its history entry and feed events in one transaction;
+    /// `false` (and nothing written) when the idea's status or network is no longer the one
+    /// the change starts from.
+    async fn apply_change(&self, change: &StatusChange) -> Result<bool, StoreError>;
+    /// Erases an idea with everything kept with it (history, idempotency key), and tells
+    /// every network that had it in its feed, in one transaction; `false` when there is no
+    /// such idea.
+    async fn erase_idea(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// The history of an idea, oldest first.
+    async fn idea_history(&self, idea_id: Uuid) -> Result<Vec<HistoryEntry>, StoreError>;
+    /// Every partner decision, oldest first: what routing learns from.
+    async fn list_routing_feedback(&self) -> Result<Vec<RoutingFeedback>, StoreError>;
+    /// The feed of `networks` after position `after`: at most `limit` entries.
+    async fn read_feed(
+        &self,
+        networks: &[String],
+        after: i64,
+        limit: u32,
+    ) -> Result<FeedPage, StoreError>;
+    /// Writes reads of ideas by partners to the audit log.
+    async fn record_partner_reads(&self, reads: &[PartnerRead]) -> Result<(), StoreError>;
+    /// The audit log of one idea, oldest first.
+    async fn list_partner_reads(&self, idea_id: Uuid) -> Result<Vec<PartnerRead>, StoreError>;
+    /// Registers a webhook endpoint of a partner key, subscribed to its networks and events.
+    async fn insert_webhook(
+        &self,
+        key_id: Uuid,
+        webhook: &Webhook,
+        secret: &str,
+    ) -> Result<(), StoreError>;
+    /// The endpoints of a key, oldest first.
+    async fn list_webhooks(&self, key_id: Uuid) -> Result<Vec<Webhook>, StoreError>;
+    /// One endpoint of a key.
+    async fn get_webhook(&self, key_id: Uuid, id: Uuid) -> Result<Option<Webhook>, StoreError>;
+    /// Removes an endpoint of a key with its pending deliveries and log; `false` when the key
+    /// has no such endpoint.
+    async fn delete_webhook(&self, key_id: Uuid, id: Uuid) -> Result<bool, StoreError>;
+    /// The delivery log of an endpoint, newest first, before the attempt `before`.
+    async fn list_deliveries(
+        &self,
+        webhook_id: Uuid,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<DeliveryAttempt>, StoreError>;
+    /// Claims up to `limit` due deliveries until `lease_until`: no other dispatcher takes them
+    /// before the lease runs out (when this process dies, they are due again then).
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PendingDelivery>, StoreError>;
+    /// Records an attempt: the outbox row is done, due again later, or given up, and the
+    /// attempt goes to the log (an endpoint that answered 410 is disabled).
+    async fn finish_delivery(&self, result: &DeliveryResult) -> Result<(), StoreError>;
+    /// Revokes a key (a second revocation keeps the first time) and disables its webhooks;
+    /// the key as it is now, or `None` when there is no such key.
+    async fn revoke_api_key(
+        &self,
+        id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<Option<ApiKey>, StoreError>;
 }
 
 /// The current time at the precision every store keeps (microseconds), so that what a

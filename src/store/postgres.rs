@@ -17,6 +17,17 @@ pub struct PostgresStore {
 impl PostgresStore {
     const BEGIN_WRITE: &'static str = "BEGIN";
 
+    /// Claims due deliveries; rows another dispatcher is claiming are skipped, not waited for.
+    const CLAIM_DELIVERIES: &'static str =
+        "UPDATE webhook_outbox SET lease_until = $2, attempts = attempts + 1
+         WHERE id IN (
+           SELECT o.id FROM webhook_outbox o JOIN webhooks w ON w.id = o.webhook_id
+           WHERE o.delivered_at IS NULL AND o.failed_at IS NULL AND w.disabled_at IS NULL
+             AND o.next_attempt_at <= $1 AND (o.lease_until IS NULL OR o.lease_until < $1)
+           ORDER BY o.next_attempt_at, o.id LIMIT $3
+           FOR UPDATE OF o SKIP LOCKED)
+         RETURNING id";
+
     /// Connects to a `postgres://` URL. Requests wait at most 3 s for a connection, so that an
     /// unreachable database answers 503 quickly instead of piling up.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {

@@ -6,8 +6,10 @@ use uuid::Uuid;
 
 use super::{IdempotencyRecord, StoreError};
 use crate::domain::{
-    Answers, Beacon, Consent, Contact, IdeaStatus, Initiative, Language, LocalizedText, Location,
-    Network, NewIdea, StoredIdea,
+    ActorKind, Answers, ApiKey, Beacon, Consent, Contact, DecisionKind, DeliveryAttempt,
+    DeliveryOutcome, EventType, FeedEntry, HistoryEntry, IdeaEvent, IdeaStatus, Initiative,
+    Language, LocalizedText, Location, Network, NewIdea, PartnerRead, PendingDelivery, Role,
+    RoutingFeedback, StoredIdea, Webhook,
 };
 use crate::matching::Matching;
 
@@ -174,5 +176,237 @@ impl From<IdempotencyRow> for IdempotencyRecord {
             sealed_token: row.sealed_token,
             created_at: row.created_at,
         }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ApiKeyRow {
+    pub id: Uuid,
+    pub name: String,
+    pub role: String,
+    pub networks: Json<Vec<String>>,
+    pub prefix: String,
+    pub key_hash: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<ApiKeyRow> for (ApiKey, Vec<u8>) {
+    type Error = StoreError;
+
+    fn try_from(row: ApiKeyRow) -> Result<Self, StoreError> {
+        let role = Role::from_code(&row.role)
+            .ok_or_else(|| StoreError::Corrupt(format!("key role {:?}", row.role)))?;
+        let key = ApiKey {
+            id: row.id,
+            name: row.name,
+            role,
+            networks: row.networks.0,
+            prefix: row.prefix,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            revoked_at: row.revoked_at,
+        };
+        Ok((key, row.key_hash))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct FeedRow {
+    pub position: i64,
+    pub network: String,
+    pub idea_id: Uuid,
+    pub event: String,
+    pub status: String,
+    pub at: DateTime<Utc>,
+}
+
+impl TryFrom<FeedRow> for FeedEntry {
+    type Error = StoreError;
+
+    fn try_from(row: FeedRow) -> Result<Self, StoreError> {
+        let event = EventType::from_code(&row.event)
+            .ok_or_else(|| StoreError::Corrupt(format!("feed event {:?}", row.event)))?;
+        let status = IdeaStatus::from_code(&row.status)
+            .ok_or_else(|| StoreError::Corrupt(format!("feed status {:?}", row.status)))?;
+        Ok(FeedEntry {
+            position: row.position,
+            event: IdeaEvent {
+                network: row.network,
+                idea_id: row.idea_id,
+                event,
+                status,
+                at: row.at,
+            },
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct PartnerReadRow {
+    pub key_id: Uuid,
+    pub idea_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub access: String,
+    pub contact: bool,
+}
+
+impl From<PartnerReadRow> for PartnerRead {
+    fn from(row: PartnerReadRow) -> Self {
+        PartnerRead {
+            key_id: row.key_id,
+            idea_id: row.idea_id,
+            at: row.at,
+            access: row.access,
+            contact: row.contact,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct HistoryRow {
+    pub idea_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub decision: Option<String>,
+    pub from_network: Option<String>,
+    pub network: Option<String>,
+    pub status: String,
+    pub note: Option<String>,
+}
+
+impl TryFrom<HistoryRow> for HistoryEntry {
+    type Error = StoreError;
+
+    fn try_from(row: HistoryRow) -> Result<Self, StoreError> {
+        let actor = ActorKind::from_code(&row.actor)
+            .ok_or_else(|| StoreError::Corrupt(format!("history actor {:?}", row.actor)))?;
+        let status = IdeaStatus::from_code(&row.status)
+            .ok_or_else(|| StoreError::Corrupt(format!("history status {:?}", row.status)))?;
+        let decision = match row.decision.as_deref() {
+            None => None,
+            Some(code) => Some(
+                DecisionKind::from_code(code)
+                    .ok_or_else(|| StoreError::Corrupt(format!("decision {code:?}")))?,
+            ),
+        };
+        Ok(HistoryEntry {
+            at: row.at,
+            actor,
+            actor_network: row.from_network.filter(|_| actor == ActorKind::Partner),
+            decision,
+            status,
+            network: row.network,
+            note: row.note,
+        })
+    }
+}
+
+impl TryFrom<HistoryRow> for RoutingFeedback {
+    type Error = StoreError;
+
+    fn try_from(row: HistoryRow) -> Result<Self, StoreError> {
+        let idea_id = row.idea_id;
+        let entry = HistoryEntry::try_from(row)?;
+        let corrupt = || StoreError::Corrupt(format!("routing feedback of idea {idea_id}"));
+        Ok(RoutingFeedback {
+            idea_id,
+            at: entry.at,
+            from_network: entry.actor_network.ok_or_else(corrupt)?,
+            decision: entry.decision.ok_or_else(corrupt)?,
+            to_network: entry.network,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct WebhookRow {
+    pub id: Uuid,
+    pub url: String,
+    pub events: Json<Vec<EventType>>,
+    pub networks: Json<Vec<String>>,
+    pub created_at: DateTime<Utc>,
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub disabled_reason: Option<String>,
+}
+
+impl From<WebhookRow> for Webhook {
+    fn from(row: WebhookRow) -> Self {
+        Webhook {
+            id: row.id,
+            url: row.url,
+            events: row.events.0,
+            networks: row.networks.0,
+            created_at: row.created_at,
+            disabled_at: row.disabled_at,
+            disabled_reason: row.disabled_reason,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct DeliveryRow {
+    pub id: Uuid,
+    pub message_id: String,
+    pub event: String,
+    pub attempt: i32,
+    pub at: DateTime<Utc>,
+    pub outcome: String,
+    pub status_code: Option<i32>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+impl TryFrom<DeliveryRow> for DeliveryAttempt {
+    type Error = StoreError;
+
+    fn try_from(row: DeliveryRow) -> Result<Self, StoreError> {
+        let event = EventType::from_code(&row.event)
+            .ok_or_else(|| StoreError::Corrupt(format!("delivery event {:?}", row.event)))?;
+        let outcome = DeliveryOutcome::from_code(&row.outcome)
+            .ok_or_else(|| StoreError::Corrupt(format!("delivery outcome {:?}", row.outcome)))?;
+        Ok(DeliveryAttempt {
+            id: row.id,
+            message_id: row.message_id,
+            event,
+            attempt: row.attempt,
+            at: row.at,
+            outcome,
+            status_code: row.status_code,
+            error: row.error,
+            duration_ms: row.duration_ms,
+            next_attempt_at: None,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct PendingRow {
+    pub outbox_id: i64,
+    pub webhook_id: Uuid,
+    pub url: String,
+    pub secret: String,
+    pub message_id: String,
+    pub attempt: i32,
+    pub created_at: DateTime<Utc>,
+    #[sqlx(flatten)]
+    pub entry: FeedRow,
+}
+
+impl TryFrom<PendingRow> for PendingDelivery {
+    type Error = StoreError;
+
+    fn try_from(row: PendingRow) -> Result<Self, StoreError> {
+        Ok(PendingDelivery {
+            outbox_id: row.outbox_id,
+            webhook_id: row.webhook_id,
+            url: row.url,
+            secret: row.secret,
+            message_id: row.message_id,
+            attempt: row.attempt,
+            created_at: row.created_at,
+            event: FeedEntry::try_from(row.entry)?.event,
+        })
     }
 }

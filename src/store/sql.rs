@@ -6,6 +6,69 @@
 //! for `SqlitePool` and `PgPool`, so each backend gets its own typed implementation that the
 //! compiler checks. A backend supplies `pool`, `BEGIN_WRITE` and `run_migrations`.
 
+/// Appends an [`IdeaEvent`](crate::domain::IdeaEvent) to the feed inside the write
+/// transaction `$tx`; evaluates to its position. The counter row is locked until the
+/// transaction ends, so appends commit in position order on every backend.
+macro_rules! append_event {
+    ($tx:expr, $event:expr) => {{
+        let event: &$crate::domain::IdeaEvent = $event;
+        let (position,): (i64,) = sqlx::query_as(
+            "UPDATE feed_counter SET position = position + 1 WHERE id = 1 RETURNING position",
+        )
+        .fetch_one(&mut *$tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO feed_entries (position, network, idea_id, event, status, at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(position)
+        .bind(&event.network)
+        .bind(event.idea_id)
+        .bind(event.event.code())
+        .bind(event.status.code())
+        .bind(event.at)
+        .execute(&mut *$tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO webhook_outbox (webhook_id, position, message_id, created_at, next_attempt_at)
+             SELECT s.webhook_id, $1, $2, $3, $3 FROM webhook_subscriptions s
+             JOIN webhooks w ON w.id = s.webhook_id
+             WHERE s.network = $4 AND s.event = $5 AND w.disabled_at IS NULL",
+        )
+        .bind(position)
+        .bind(format!("msg_{}", uuid::Uuid::now_v7().simple()))
+        .bind(event.at)
+        .bind(&event.network)
+        .bind(event.event.code())
+        .execute(&mut *$tx)
+        .await?;
+        position
+    }};
+}
+
+/// Inserts a [`HistoryEntry`](crate::domain::HistoryEntry) inside the transaction `$tx`.
+macro_rules! insert_history {
+    ($tx:expr, $idea_id:expr, $key_id:expr, $from_network:expr, $entry:expr) => {{
+        let entry: &$crate::domain::HistoryEntry = $entry;
+        sqlx::query(
+            "INSERT INTO idea_history (id, idea_id, at, actor, key_id, decision, from_network, network, status, note)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(uuid::Uuid::now_v7())
+        .bind($idea_id)
+        .bind(entry.at)
+        .bind(entry.actor.code())
+        .bind($key_id)
+        .bind(entry.decision.map($crate::domain::DecisionKind::code))
+        .bind($from_network)
+        .bind(&entry.network)
+        .bind(entry.status.code())
+        .bind(&entry.note)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
 macro_rules! impl_sql_store {
     ($store:ty) => {
         #[async_trait::async_trait]
@@ -252,6 +315,26 @@ macro_rules! impl_sql_store {
                 .bind(stored.matching.as_ref().map(sqlx::types::Json))
                 .execute(&mut *tx)
                 .await?;
+                let first = $crate::domain::HistoryEntry {
+                    at: stored.created_at,
+                    actor: $crate::domain::ActorKind::Matching,
+                    actor_network: None,
+                    decision: None,
+                    status: stored.status,
+                    network: stored.network.clone(),
+                    note: None,
+                };
+                insert_history!(tx, stored.id, None::<uuid::Uuid>, None::<&str>, &first);
+                if let Some(network) = &stored.network {
+                    let event = $crate::domain::IdeaEvent {
+                        network: network.clone(),
+                        idea_id: stored.id,
+                        event: $crate::domain::EventType::IdeaRouted,
+                        status: stored.status,
+                        at: stored.created_at,
+                    };
+                    append_event!(tx, &event);
+                }
                 if let Some(key) = key {
                     sqlx::query(
                         "INSERT INTO idempotency_keys (key_hash, request_hash, idea_id, sealed_token, created_at)
@@ -338,6 +421,449 @@ macro_rules! impl_sql_store {
                     .execute(&self.pool)
                     .await?;
                 Ok(done.rows_affected())
+            }
+
+            async fn insert_api_key(
+                &self,
+                key: &$crate::domain::ApiKey,
+                key_hash: &[u8],
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "INSERT INTO api_keys (id, name, role, networks, prefix, key_hash, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(key.id)
+                .bind(&key.name)
+                .bind(key.role.code())
+                .bind(sqlx::types::Json(&key.networks))
+                .bind(&key.prefix)
+                .bind(key_hash)
+                .bind(key.created_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn list_api_keys(
+                &self,
+                after: Option<uuid::Uuid>,
+                limit: u32,
+            ) -> Result<Vec<$crate::domain::ApiKey>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::ApiKeyRow> = sqlx::query_as(
+                    "SELECT * FROM api_keys WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2",
+                )
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|row| <($crate::domain::ApiKey, Vec<u8>)>::try_from(row).map(|(key, _)| key))
+                    .collect()
+            }
+
+            async fn find_api_keys(
+                &self,
+                prefix: &str,
+            ) -> Result<Vec<($crate::domain::ApiKey, Vec<u8>)>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::ApiKeyRow> =
+                    sqlx::query_as("SELECT * FROM api_keys WHERE prefix = $1")
+                        .bind(prefix)
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn touch_api_key(
+                &self,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), $crate::store::StoreError> {
+                sqlx::query(
+                    "UPDATE api_keys SET last_used_at = $2
+                     WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $3)",
+                )
+                .bind(id)
+                .bind(at)
+                .bind(at - chrono::Duration::minutes(1))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            #[tracing::instrument(skip_all, fields(idea_id = %change.idea_id))]
+            async fn apply_change(
+                &self,
+                change: &$crate::domain::StatusChange,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let entry = &change.entry;
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                let updated = sqlx::query(
+                    "UPDATE ideas SET status = $2, network = $3, updated_at = $4
+                     WHERE id = $1 AND status = $5 AND network IS NOT DISTINCT FROM $6",
+                )
+                .bind(change.idea_id)
+                .bind(entry.status.code())
+                .bind(&entry.network)
+                .bind(entry.at)
+                .bind(change.from_status.code())
+                .bind(&change.from_network)
+                .execute(&mut *tx)
+                .await?;
+                if updated.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                insert_history!(tx, change.idea_id, Some(change.key_id), change.from_network.as_deref(), entry);
+                for event in &change.events {
+                    append_event!(tx, event);
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            #[tracing::instrument(skip_all, fields(idea_id = %id))]
+            async fn erase_idea(
+                &self,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                let told: Vec<(String,)> = sqlx::query_as(
+                    "SELECT DISTINCT network FROM feed_entries WHERE idea_id = $1 ORDER BY network",
+                )
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+                let erased = sqlx::query("DELETE FROM ideas WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                if erased.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                for (network,) in told {
+                    let event = $crate::domain::IdeaEvent {
+                        network,
+                        idea_id: id,
+                        event: $crate::domain::EventType::IdeaErased,
+                        status: $crate::domain::IdeaStatus::Erased,
+                        at,
+                    };
+                    append_event!(tx, &event);
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn idea_history(
+                &self,
+                idea_id: uuid::Uuid,
+            ) -> Result<Vec<$crate::domain::HistoryEntry>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::HistoryRow> = sqlx::query_as(
+                    "SELECT idea_id, at, actor, decision, from_network, network, status, note
+                     FROM idea_history WHERE idea_id = $1 ORDER BY id",
+                )
+                .bind(idea_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn list_routing_feedback(
+                &self,
+            ) -> Result<Vec<$crate::domain::RoutingFeedback>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::HistoryRow> = sqlx::query_as(
+                    "SELECT idea_id, at, actor, decision, from_network, network, status, note
+                     FROM idea_history WHERE decision IS NOT NULL ORDER BY id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn read_feed(
+                &self,
+                networks: &[String],
+                after: i64,
+                limit: u32,
+            ) -> Result<$crate::store::FeedPage, $crate::store::StoreError> {
+                // Only what was committed when the counter was read: positions commit in
+                // order, so every entry up to it is visible to the queries below.
+                let (head,): (i64,) = sqlx::query_as("SELECT position FROM feed_counter WHERE id = 1")
+                    .fetch_one(&self.pool)
+                    .await?;
+                let mut entries = Vec::new();
+                for network in networks {
+                    let rows: Vec<$crate::store::rows::FeedRow> = sqlx::query_as(
+                        "SELECT position, network, idea_id, event, status, at FROM feed_entries
+                         WHERE network = $1 AND position > $2 AND position <= $3
+                         ORDER BY position LIMIT $4",
+                    )
+                    .bind(network)
+                    .bind(after)
+                    .bind(head)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                    for row in rows {
+                        entries.push($crate::domain::FeedEntry::try_from(row)?);
+                    }
+                }
+                entries.sort_by_key(|e| e.position);
+                entries.truncate(limit as usize);
+                let resume_after = match entries.last() {
+                    Some(last) if entries.len() == limit as usize => last.position,
+                    _ => head.max(after),
+                };
+                Ok($crate::store::FeedPage { entries, resume_after })
+            }
+
+            async fn record_partner_reads(
+                &self,
+                reads: &[$crate::domain::PartnerRead],
+            ) -> Result<(), $crate::store::StoreError> {
+                if reads.is_empty() {
+                    return Ok(());
+                }
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                for read in reads {
+                    sqlx::query(
+                        "INSERT INTO partner_reads (key_id, idea_id, at, access, contact)
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(read.key_id)
+                    .bind(read.idea_id)
+                    .bind(read.at)
+                    .bind(&read.access)
+                    .bind(read.contact)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_partner_reads(
+                &self,
+                idea_id: uuid::Uuid,
+            ) -> Result<Vec<$crate::domain::PartnerRead>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::PartnerReadRow> = sqlx::query_as(
+                    "SELECT key_id, idea_id, at, access, contact FROM partner_reads
+                     WHERE idea_id = $1 ORDER BY at",
+                )
+                .bind(idea_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn insert_webhook(
+                &self,
+                key_id: uuid::Uuid,
+                webhook: &$crate::domain::Webhook,
+                secret: &str,
+            ) -> Result<(), $crate::store::StoreError> {
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                sqlx::query(
+                    "INSERT INTO webhooks (id, key_id, url, events, networks, secret, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(webhook.id)
+                .bind(key_id)
+                .bind(&webhook.url)
+                .bind(sqlx::types::Json(&webhook.events))
+                .bind(sqlx::types::Json(&webhook.networks))
+                .bind(secret)
+                .bind(webhook.created_at)
+                .execute(&mut *tx)
+                .await?;
+                for network in &webhook.networks {
+                    for event in &webhook.events {
+                        sqlx::query(
+                            "INSERT INTO webhook_subscriptions (network, event, webhook_id) VALUES ($1, $2, $3)",
+                        )
+                        .bind(network)
+                        .bind(event.code())
+                        .bind(webhook.id)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_webhooks(
+                &self,
+                key_id: uuid::Uuid,
+            ) -> Result<Vec<$crate::domain::Webhook>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::WebhookRow> = sqlx::query_as(
+                    "SELECT * FROM webhooks WHERE key_id = $1 ORDER BY id",
+                )
+                .bind(key_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn get_webhook(
+                &self,
+                key_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> Result<Option<$crate::domain::Webhook>, $crate::store::StoreError> {
+                let row: Option<$crate::store::rows::WebhookRow> = sqlx::query_as(
+                    "SELECT * FROM webhooks WHERE key_id = $1 AND id = $2",
+                )
+                .bind(key_id)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn delete_webhook(
+                &self,
+                key_id: uuid::Uuid,
+                id: uuid::Uuid,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let done = sqlx::query("DELETE FROM webhooks WHERE key_id = $1 AND id = $2")
+                    .bind(key_id)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn list_deliveries(
+                &self,
+                webhook_id: uuid::Uuid,
+                before: Option<uuid::Uuid>,
+                limit: u32,
+            ) -> Result<Vec<$crate::domain::DeliveryAttempt>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::DeliveryRow> = sqlx::query_as(
+                    "SELECT id, message_id, event, attempt, at, outcome, status_code, error, duration_ms
+                     FROM webhook_deliveries WHERE webhook_id = $1 AND ($2 IS NULL OR id < $2)
+                     ORDER BY id DESC LIMIT $3",
+                )
+                .bind(webhook_id)
+                .bind(before)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn claim_deliveries(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+                lease_until: chrono::DateTime<chrono::Utc>,
+                limit: u32,
+            ) -> Result<Vec<$crate::domain::PendingDelivery>, $crate::store::StoreError> {
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                let claimed: Vec<(i64,)> = sqlx::query_as(Self::CLAIM_DELIVERIES)
+                    .bind(now)
+                    .bind(lease_until)
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let mut pending = Vec::with_capacity(claimed.len());
+                for (id,) in claimed {
+                    let row: $crate::store::rows::PendingRow = sqlx::query_as(
+                        "SELECT o.id AS outbox_id, o.webhook_id, w.url, w.secret, o.message_id,
+                           o.attempts AS attempt, o.created_at, f.position, f.network, f.idea_id,
+                           f.event, f.status, f.at
+                         FROM webhook_outbox o JOIN webhooks w ON w.id = o.webhook_id
+                         JOIN feed_entries f ON f.position = o.position WHERE o.id = $1",
+                    )
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    pending.push(row.try_into()?);
+                }
+                tx.commit().await?;
+                Ok(pending)
+            }
+
+            async fn finish_delivery(
+                &self,
+                result: &$crate::domain::DeliveryResult,
+            ) -> Result<(), $crate::store::StoreError> {
+                use $crate::domain::DeliveryOutcome;
+                let attempt = &result.attempt;
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                let update: &'static str = match attempt.outcome {
+                    DeliveryOutcome::Delivered => {
+                        "UPDATE webhook_outbox SET delivered_at = $2, lease_until = NULL WHERE id = $1"
+                    }
+                    DeliveryOutcome::Retry => {
+                        "UPDATE webhook_outbox SET next_attempt_at = $2, lease_until = NULL WHERE id = $1"
+                    }
+                    DeliveryOutcome::Failed | DeliveryOutcome::Disabled => {
+                        "UPDATE webhook_outbox SET failed_at = $2, lease_until = NULL WHERE id = $1"
+                    }
+                };
+                sqlx::query(update)
+                    .bind(result.outbox_id)
+                    .bind(attempt.next_attempt_at.unwrap_or(attempt.at))
+                    .execute(&mut *tx)
+                    .await?;
+                if attempt.outcome == DeliveryOutcome::Disabled {
+                    sqlx::query(
+                        "UPDATE webhooks SET disabled_at = $2, disabled_reason = 'the endpoint answered 410 Gone'
+                         WHERE id = $1 AND disabled_at IS NULL",
+                    )
+                    .bind(result.webhook_id)
+                    .bind(attempt.at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query(
+                    "INSERT INTO webhook_deliveries
+                       (id, webhook_id, message_id, event, attempt, at, outcome, status_code, error, duration_ms)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(attempt.id)
+                .bind(result.webhook_id)
+                .bind(&attempt.message_id)
+                .bind(attempt.event.code())
+                .bind(attempt.attempt)
+                .bind(attempt.at)
+                .bind(attempt.outcome.code())
+                .bind(attempt.status_code)
+                .bind(&attempt.error)
+                .bind(attempt.duration_ms)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn revoke_api_key(
+                &self,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Option<$crate::domain::ApiKey>, $crate::store::StoreError> {
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                    .bind(id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "UPDATE webhooks SET disabled_at = $2, disabled_reason = 'key revoked'
+                     WHERE key_id = $1 AND disabled_at IS NULL",
+                )
+                .bind(id)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                let row: Option<$crate::store::rows::ApiKeyRow> =
+                    sqlx::query_as("SELECT * FROM api_keys WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                tx.commit().await?;
+                row.map(|row| <($crate::domain::ApiKey, Vec<u8>)>::try_from(row).map(|(key, _)| key))
+                    .transpose()
             }
         }
     };

@@ -20,6 +20,17 @@ impl SqliteStore {
     /// fails on lock upgrade; the busy timeout then makes writers queue.
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
 
+    /// Claims due deliveries; the write lock taken at `BEGIN IMMEDIATE` keeps two
+    /// dispatchers from claiming the same row.
+    const CLAIM_DELIVERIES: &'static str =
+        "UPDATE webhook_outbox SET lease_until = $2, attempts = attempts + 1
+         WHERE id IN (
+           SELECT o.id FROM webhook_outbox o JOIN webhooks w ON w.id = o.webhook_id
+           WHERE o.delivered_at IS NULL AND o.failed_at IS NULL AND w.disabled_at IS NULL
+             AND o.next_attempt_at <= $1 AND (o.lease_until IS NULL OR o.lease_until < $1)
+           ORDER BY o.next_attempt_at, o.id LIMIT $3)
+         RETURNING id";
+
     /// Opens (and creates when missing) the database file of a `sqlite://` URL.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?

@@ -236,7 +236,7 @@ impl Browser {
         let profile = tempfile::tempdir().expect("a browser profile directory");
         // From here on, dropping `browser` stops chromedriver (and Chromium, once it runs).
         let mut browser = Browser {
-            http: Client::new(),
+            http: crate::helpers::client(),
             session: String::new(),
             driver,
             profile,
@@ -448,7 +448,7 @@ impl Drop for Browser {
                     .enable_all()
                     .build()?;
                 runtime.block_on(async {
-                    Client::new()
+                    crate::helpers::client()
                         .delete(&session)
                         .timeout(Duration::from_secs(10))
                         .send()

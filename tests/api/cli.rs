@@ -42,6 +42,7 @@ on_both_backends!(
     a_broken_catalog_is_refused_with_every_problem_and_nothing_written,
     replace_makes_the_catalog_exactly_the_file,
     migrate_applies_the_migrations,
+    keys_are_created_listed_and_revoked_from_the_command_line,
 );
 
 fn sorted(mut catalog: Value) -> Value {
@@ -147,6 +148,74 @@ async fn migrate_applies_the_migrations(db: TestDb) {
     assert!(twice.status.success());
 }
 
+async fn keys_are_created_listed_and_revoked_from_the_command_line(db: TestDb) {
+    assert!(sammen(&db, &["catalog", "import", DEMO]).status.success());
+    let slug = export(&db)["networks"][0]["slug"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let created = sammen(
+        &db,
+        &[
+            "keys",
+            "create",
+            "--role",
+            "partner",
+            "--networks",
+            &slug,
+            "--name",
+            "Partner A",
+        ],
+    );
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let secret = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    assert!(secret.starts_with("smk_") && secret.len() == 47, "{secret}");
+
+    let listed = sammen(&db, &["keys", "list"]);
+    let listing = String::from_utf8(listed.stdout).unwrap();
+    let line = listing
+        .lines()
+        .find(|l| l.contains(&secret[..12]))
+        .expect("the key is listed by its prefix");
+    assert!(line.contains("partner") && line.contains(&slug) && line.contains("Partner A"));
+    assert!(
+        !listing.contains(&secret[12..]),
+        "the secret is never listed"
+    );
+    let id = line.split('\t').next().unwrap().to_owned();
+
+    let revoked = sammen(&db, &["keys", "revoke", &id]);
+    assert!(revoked.status.success());
+    let listing = String::from_utf8(sammen(&db, &["keys", "list"]).stdout).unwrap();
+    let line = listing.lines().find(|l| l.starts_with(&id)).unwrap();
+    assert!(!line.ends_with("\t-"), "revoked_at is set: {line}");
+
+    let refused = sammen(
+        &db,
+        &[
+            "keys",
+            "create",
+            "--role",
+            "partner",
+            "--networks",
+            "no-such-net",
+            "--name",
+            "X",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("networks[0]: ") && stderr.contains("unknown_network"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
     for (var, value) in [
@@ -202,7 +271,9 @@ async fn serve_answers_and_stops_gracefully_on_sigterm() {
         .find_map(|event| event["port"].as_u64())
         .expect("the server logs its port");
 
-    let networks: Value = reqwest::get(format!("http://127.0.0.1:{port}/v1/networks"))
+    let networks: Value = crate::helpers::client()
+        .get(format!("http://127.0.0.1:{port}/v1/networks"))
+        .send()
         .await
         .unwrap()
         .json()

@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
-use reqwest::{Client, Response};
+use reqwest::{Client, Method, RequestBuilder, Response};
 use sammen::config::{Config, LogFormat, Seed};
+use sammen::domain::{NewApiKey, Role};
 use sammen::startup::Application;
 use sammen::store::{self, Store};
 use serde_json::Value;
@@ -146,6 +147,7 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> O
         log_filter: "info".into(),
         log_format: LogFormat::Text,
         routing_min_confidence: sammen::matching::DEFAULT_MIN_CONFIDENCE,
+        webhooks: Default::default(),
     };
     adjust(&mut config);
     let app = Application::build(&config)
@@ -158,7 +160,7 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> O
         .expect("the test opens the store");
     Some(TestApp {
         address,
-        client: Client::new(),
+        client: client(),
         store,
         db,
     })
@@ -215,9 +217,40 @@ impl TestApp {
         .await
     }
 
+    /// A new API key of `role` for `networks`, made directly in the store; its secret.
+    pub async fn key(&self, role: Role, networks: &[&str]) -> String {
+        let new = NewApiKey {
+            name: format!("test {}", role.code()),
+            role,
+            networks: networks.iter().map(|n| (*n).to_owned()).collect(),
+        };
+        let (_, secret) = sammen::auth::issue_key(self.store.as_ref(), new)
+            .await
+            .expect("issue a key");
+        secret
+    }
+
+    /// A request to `path` with `key` as bearer credentials.
+    pub fn with_key(&self, method: Method, path: &str, key: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path)).bearer_auth(key)
+    }
+
+    /// Submits a valid idea (changed by `adjust`) and returns the receipt.
+    pub async fn submit(&self, adjust: impl FnOnce(&mut Value)) -> Value {
+        let mut body = valid_idea();
+        adjust(&mut body);
+        json(self.post_json("/v1/ideas", &body).await, 201).await
+    }
+
     pub async fn ideas_stored(&self) -> u64 {
         self.store.count_ideas().await.expect("count ideas")
     }
+}
+
+/// An HTTP client; the crypto provider reqwest needs is installed first.
+pub fn client() -> Client {
+    sammen::install_crypto_provider();
+    Client::new()
 }
 
 /// The body of a response as JSON, after checking its status.

@@ -7,9 +7,14 @@ mod helpers;
 mod browser;
 mod catalog;
 mod cli;
+mod decisions;
 mod http;
 mod ideas;
+mod keys;
 mod matching;
+mod partners;
+mod tenants;
+mod webhooks;
 
 /// Says in the test output whether the PostgreSQL half of the suite ran; every test in a
 /// `postgres` module returns at once when it did not.

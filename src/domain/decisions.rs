@@ -1,0 +1,344 @@
+//! Partners' decisions on ideas, and the history of every change they and the matching make.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::formats::is_slug;
+use super::json::{ObjectReader, check_text};
+use super::problems::{FieldProblem, ProblemCode, Problems};
+use super::{IdeaEvent, IdeaStatus};
+
+/// The longest note, in characters.
+const NOTE_MAX: usize = 2_000;
+
+/// What a partner decides about an idea routed to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionKind {
+    /// The network takes the idea: its status becomes `accepted`.
+    Accept,
+    /// Not for this network: the idea goes to the next confident network, or to `triage`.
+    Decline,
+    /// Better with another network: the idea is routed to `network`.
+    Forward,
+}
+
+impl DecisionKind {
+    /// The stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            DecisionKind::Accept => "accept",
+            DecisionKind::Decline => "decline",
+            DecisionKind::Forward => "forward",
+        }
+    }
+
+    /// Reads a stable code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        [
+            DecisionKind::Accept,
+            DecisionKind::Decline,
+            DecisionKind::Forward,
+        ]
+        .into_iter()
+        .find(|d| d.code() == code)
+    }
+}
+
+/// The body of `POST /v1/partner/ideas/{id}/decision`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDecision {
+    /// `accept`, `decline` or `forward`.
+    pub decision: DecisionKind,
+    /// The network to forward to: required with `forward`, not allowed otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 63, example = "tryg-aalborg")]
+    pub network: Option<String>,
+    /// Why, for the citizen and the next network to read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        max_length = 2000,
+        example = "Vi tager den: vores strandgruppe i Nibe mødes hver lørdag."
+    )]
+    pub note: Option<String>,
+}
+
+impl NewDecision {
+    /// Validates a request body, reporting every problem at once. Whether a forward's network
+    /// exists is checked against the catalog by the caller.
+    pub fn parse(body: &Value) -> Result<Self, Vec<FieldProblem>> {
+        let problems = Problems::default();
+        let decision = ObjectReader::new(body, "", &["decision", "network", "note"], &problems)
+            .and_then(|r| read_decision(&r));
+        problems
+            .into_result(decision)
+            .map(|d| d.expect("no problems means a decision"))
+    }
+}
+
+fn read_decision(r: &ObjectReader<'_>) -> Option<NewDecision> {
+    let problems = r.problems();
+    let decision = r.string("decision", true).and_then(|code| {
+        let kind = DecisionKind::from_code(code);
+        if kind.is_none() {
+            problems.add("decision", ProblemCode::InvalidValue);
+        }
+        kind
+    });
+    let network = r.string("network", false).map(str::to_owned);
+    match (&network, decision) {
+        (Some(slug), _) if !is_slug(slug) => problems.add("network", ProblemCode::InvalidSlug),
+        (None, Some(DecisionKind::Forward)) => problems.add("network", ProblemCode::Required),
+        (Some(_), Some(DecisionKind::Accept | DecisionKind::Decline)) => {
+            problems.add("network", ProblemCode::InvalidValue)
+        }
+        _ => {}
+    }
+    let note = match r.string("note", false) {
+        Some(raw) if !raw.trim().is_empty() => {
+            Some(check_text(problems, "note", raw, 1, NOTE_MAX, true)?)
+        }
+        _ => None,
+    };
+    Some(NewDecision {
+        decision: decision?,
+        network,
+        note,
+    })
+}
+
+/// Who made a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    /// The matching, when the idea arrived.
+    Matching,
+    /// A partner network.
+    Partner,
+}
+
+impl ActorKind {
+    /// The stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            ActorKind::Matching => "matching",
+            ActorKind::Partner => "partner",
+        }
+    }
+
+    /// Reads a stable code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "matching" => Some(ActorKind::Matching),
+            "partner" => Some(ActorKind::Partner),
+            _ => None,
+        }
+    }
+}
+
+/// One change in an idea's life, as the citizen sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct HistoryEntry {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who: `matching` or `partner`.
+    pub actor: ActorKind,
+    /// The network a partner acted for; null for the matching.
+    pub actor_network: Option<String>,
+    /// The partner's decision; null for the matching.
+    pub decision: Option<DecisionKind>,
+    /// The idea's status after the change.
+    pub status: IdeaStatus,
+    /// The network that has the idea after the change; null in triage.
+    pub network: Option<String>,
+    /// The partner's note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A change to store: the idea moves from one status and network to another, with its
+/// history entry and the feed events it causes, in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    /// The idea.
+    pub idea_id: Uuid,
+    /// Its status before: the change applies only if it still is.
+    pub from_status: IdeaStatus,
+    /// Its network before: the change applies only if it still is.
+    pub from_network: Option<String>,
+    /// The key that decided.
+    pub key_id: Uuid,
+    /// The history entry (its status and network are the idea's new ones).
+    pub entry: HistoryEntry,
+    /// What the networks are told.
+    pub events: Vec<IdeaEvent>,
+}
+
+/// A partner's decision as routing feedback: which network decided what about which idea.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoutingFeedback {
+    /// The idea.
+    pub idea_id: Uuid,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The network that decided (the one that had the idea).
+    pub from_network: String,
+    /// What it decided.
+    pub decision: DecisionKind,
+    /// The network the idea went to: the same one on accept, the target of a forward, the next
+    /// network after a decline; `None` when it went to triage.
+    pub to_network: Option<String>,
+}
+
+/// Why a decision cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanError {
+    /// The body names something that cannot be (a forward to an unknown network, or to the
+    /// network that has the idea).
+    Invalid(Vec<FieldProblem>),
+    /// The idea is accepted already.
+    AlreadyAccepted,
+}
+
+/// What the networks need to know and what to store when `key_id`, acting for the network
+/// that has `idea`, makes `decision`. Pure: the caller stores the change.
+pub struct Plan<'a> {
+    /// The idea as it is now.
+    pub idea: &'a super::StoredIdea,
+    /// Its history so far.
+    pub history: &'a [HistoryEntry],
+    /// The networks in the catalog.
+    pub known_networks: &'a std::collections::HashSet<String>,
+    /// The least score of a network to route to.
+    pub min_confidence: f32,
+}
+
+impl Plan<'_> {
+    /// The change `decision` makes, or why it cannot be made.
+    pub fn change(
+        &self,
+        decision: NewDecision,
+        key_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<StatusChange, PlanError> {
+        let idea = self.idea;
+        let current = idea
+            .network
+            .clone()
+            .expect("a partner decides on a routed idea");
+        let (status, network) = match decision.decision {
+            DecisionKind::Accept if idea.status == IdeaStatus::Accepted => {
+                return Err(PlanError::AlreadyAccepted);
+            }
+            DecisionKind::Accept => (IdeaStatus::Accepted, Some(current.clone())),
+            DecisionKind::Decline => match self.next_network() {
+                Some(next) => (IdeaStatus::Routed, Some(next)),
+                None => (IdeaStatus::Triage, None),
+            },
+            DecisionKind::Forward => {
+                let target = decision.network.clone().expect("a forward names a network");
+                let code = if target == current {
+                    Some(ProblemCode::InvalidValue)
+                } else if !self.known_networks.contains(&target) {
+                    Some(ProblemCode::UnknownNetwork)
+                } else {
+                    None
+                };
+                if let Some(code) = code {
+                    return Err(PlanError::Invalid(vec![FieldProblem {
+                        field: "network".into(),
+                        code,
+                    }]));
+                }
+                (IdeaStatus::Routed, Some(target))
+            }
+        };
+        let event = |network: &str, event| IdeaEvent {
+            network: network.to_owned(),
+            idea_id: idea.id,
+            event,
+            status,
+            at,
+        };
+        let mut events = vec![event(&current, super::EventType::IdeaStatusChanged)];
+        if let Some(next) = network.as_deref().filter(|n| *n != current) {
+            events.push(event(next, super::EventType::IdeaRouted));
+        }
+        Ok(StatusChange {
+            idea_id: idea.id,
+            from_status: idea.status,
+            from_network: Some(current.clone()),
+            key_id,
+            entry: HistoryEntry {
+                at,
+                actor: ActorKind::Partner,
+                actor_network: Some(current),
+                decision: Some(decision.decision),
+                status,
+                network,
+                note: decision.note,
+            },
+            events,
+        })
+    }
+
+    /// The best confident network in the idea's matching that has not had it yet.
+    fn next_network(&self) -> Option<String> {
+        let had: Vec<&str> = self
+            .history
+            .iter()
+            .filter_map(|h| h.network.as_deref())
+            .chain(self.idea.network.as_deref())
+            .collect();
+        self.idea
+            .matching
+            .iter()
+            .flat_map(|m| &m.networks)
+            .filter(|n| n.score >= self.min_confidence)
+            .map(|n| &n.slug)
+            .find(|slug| !had.contains(&slug.as_str()) && self.known_networks.contains(*slug))
+            .cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn codes(body: Value) -> Vec<String> {
+        NewDecision::parse(&body)
+            .unwrap_err()
+            .into_iter()
+            .map(|p| format!("{} {}", p.field, p.code.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn a_forward_names_its_network_and_the_others_do_not() {
+        let forward = NewDecision::parse(
+            &json!({"decision": "forward", "network": "tryg-aalborg", "note": " Jer "}),
+        )
+        .unwrap();
+        assert_eq!(forward.network.as_deref(), Some("tryg-aalborg"));
+        assert_eq!(forward.note.as_deref(), Some("Jer"));
+        assert_eq!(codes(json!({"decision": "forward"})), ["network required"]);
+        assert_eq!(
+            codes(json!({"decision": "accept", "network": "tryg-aalborg"})),
+            ["network invalid_value"]
+        );
+        assert_eq!(
+            codes(json!({"decision": "maybe", "note": 5, "extra": true})),
+            [
+                "extra unknown_field",
+                "decision invalid_value",
+                "note wrong_type"
+            ]
+        );
+    }
+}

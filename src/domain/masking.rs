@@ -1,0 +1,70 @@
+//! Masking of personal data inside free text, for partners the citizen did not allow to see it.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+/// What masks, in the order applied: CPR numbers before phone numbers, which would take them.
+static PATTERNS: LazyLock<[(Regex, &str); 3]> = LazyLock::new(|| {
+    let pattern = |re: &str| Regex::new(re).expect("a valid pattern");
+    [
+        // DDMMYY-XXXX, with a hyphen, a space or nothing between.
+        (pattern(r"\b\d{6}[- ]?\d{4}\b"), "[cpr hidden]"),
+        (pattern(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[email hidden]"),
+        // Eight or more digits, with an optional country code and single separators.
+        (
+            pattern(r"(?:\(?\+\d{1,3}\)?[ -]?)?(?:\(?\d\)?[ .-]?){7,}\d\b"),
+            "[phone hidden]",
+        ),
+    ]
+});
+
+/// `text` with e-mail addresses, phone numbers and CPR-like numbers replaced by
+/// `[email hidden]`, `[phone hidden]` and `[cpr hidden]`.
+pub fn mask_personal_data(text: &str) -> Cow<'_, str> {
+    let mut masked = Cow::Borrowed(text);
+    for (pattern, replacement) in PATTERNS.iter() {
+        if let Cow::Owned(changed) = pattern.replace_all(&masked, *replacement) {
+            masked = Cow::Owned(changed);
+        }
+    }
+    masked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contact_data_in_free_text_is_masked() {
+        for (text, expected) in [
+            (
+                "Skriv til anna.hansen+strand@example.dk i morgen",
+                "Skriv til [email hidden] i morgen",
+            ),
+            (
+                "Ring 12 34 56 78 eller +45 87654321.",
+                "Ring [phone hidden] eller [phone hidden].",
+            ),
+            ("Mit cpr er 010203-1234.", "Mit cpr er [cpr hidden]."),
+            ("CPR 0102031234", "CPR [cpr hidden]"),
+            ("tlf. (+45) 98-76-54-32", "tlf. [phone hidden]"),
+        ] {
+            assert_eq!(mask_personal_data(text), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn ordinary_text_and_short_numbers_are_kept() {
+        for text in [
+            "Ren strand i Nibe, 9240, efter 2 weekender i 2025",
+            "Vi er 25 frivillige og mødes kl. 14.30",
+        ] {
+            assert!(
+                matches!(mask_personal_data(text), Cow::Borrowed(_)),
+                "{text}"
+            );
+        }
+    }
+}

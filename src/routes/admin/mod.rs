@@ -1,0 +1,4 @@
+//! Routes for municipal staff, with an `admin` API key.
+
+pub mod audit;
+pub mod keys;
