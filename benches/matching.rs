@@ -171,8 +171,14 @@ fn similar_among_stored_ideas(c: &mut Criterion) {
                 let matcher = Matcher::new(&catalog(100), 0.35);
                 let mut words = Words::new(1234);
                 let started = Instant::now();
-                for _ in 0..size {
-                    matcher.add_idea(Uuid::now_v7(), &idea(&mut words));
+                // In pages, as start-up reads them from the store.
+                for start in (0..size).step_by(1_000) {
+                    let page: Vec<(Uuid, IdeaText)> = (start..size.min(start + 1_000))
+                        .map(|_| (Uuid::now_v7(), idea(&mut words)))
+                        .collect();
+                    let page: Vec<(Uuid, &IdeaText)> =
+                        page.iter().map(|(id, i)| (*id, i)).collect();
+                    matcher.add_ideas(&page);
                 }
                 // As at start-up, after the stored ideas are read.
                 matcher.compact();

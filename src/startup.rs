@@ -12,9 +12,10 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
+use uuid::Uuid;
 
 use crate::config::{Config, Seed};
-use crate::domain::Catalog;
+use crate::domain::{Catalog, IdeaText};
 use crate::error::localize_problems;
 use crate::matching::Matcher;
 use crate::routes::docs::{RouteTable, fallback, openapi};
@@ -146,9 +147,8 @@ pub async fn build_matcher(store: &dyn Store, min_confidence: f32) -> Result<Mat
         let page = store.published_ideas(after, INDEX_PAGE).await?;
         let Some((last, _)) = page.last() else { break };
         after = Some(*last);
-        for (id, text) in &page {
-            matcher.add_idea(*id, text);
-        }
+        let ideas: Vec<(Uuid, &IdeaText)> = page.iter().map(|(id, text)| (*id, text)).collect();
+        matcher.add_ideas(&ideas);
     }
     matcher.compact();
     tracing::info!(ideas = matcher.published_ideas(), "matching index built");

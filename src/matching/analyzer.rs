@@ -4,6 +4,8 @@
 
 use std::collections::HashSet;
 
+use rustc_hash::FxHashSet;
+
 use rust_stemmers::{Algorithm, Stemmer};
 use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
@@ -86,8 +88,8 @@ const GENERIC_EN: &[&str] = &[
 pub struct Analyzer {
     danish: Stemmer,
     english: Stemmer,
-    danish_stop: HashSet<&'static str>,
-    english_stop: HashSet<&'static str>,
+    danish_stop: FxHashSet<&'static str>,
+    english_stop: FxHashSet<&'static str>,
 }
 
 impl Default for Analyzer {
@@ -117,6 +119,14 @@ impl Analyzer {
 
     /// Lower-cased, NFC-normalised words of a text.
     pub fn words(text: &str) -> Vec<String> {
+        let mut words = Vec::new();
+        Self::each_word(text, |word| words.push(word.to_owned()));
+        words
+    }
+
+    /// Calls `visit` with each lower-cased, NFC-normalised word of a text, without an
+    /// allocation per word.
+    pub fn each_word(text: &str, mut visit: impl FnMut(&str)) {
         let normalised = match unicode_normalization::is_nfc_quick(text.chars()) {
             unicode_normalization::IsNormalized::Yes => text.to_lowercase(),
             _ => text.nfc().collect::<String>().to_lowercase(),
@@ -128,8 +138,7 @@ impl Analyzer {
                 let length = w.chars().count();
                 (2..=MAX_WORD).contains(&length) && w.chars().any(char::is_alphabetic)
             })
-            .map(str::to_owned)
-            .collect()
+            .for_each(&mut visit);
     }
 
     /// The language a text is most likely written in: Danish unless English stop words

@@ -3,6 +3,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use super::analyzer::Token;
+pub use super::postings::Postings;
 
 /// BM25 saturation.
 pub const K1: f32 = 1.2;
@@ -77,6 +78,17 @@ impl DocBuilder {
         }
     }
 
+    /// Adds one word by the ids of its stem and then its parts, with its field's weight.
+    pub fn add_ids(&mut self, ids: &[u32], weight: f32) {
+        if let Some((stem, parts)) = ids.split_first() {
+            self.weights.push((*stem, weight));
+            for part in parts {
+                self.weights.push((*part, weight * PART_WEIGHT));
+            }
+            self.length += weight;
+        }
+    }
+
     /// Adds one whole term, such as a keyword phrase's stem, with a weight.
     pub fn add_term(&mut self, terms: &mut Terms, term: &str, weight: f32) {
         self.weights.push((terms.intern(term), weight));
@@ -94,57 +106,6 @@ impl DocBuilder {
             }
         }
         (merged, self.length)
-    }
-}
-
-/// A weighted frequency is stored in units of this size: every field and part weight is a
-/// multiple of it, and two bytes a posting instead of four matter at a million documents.
-const FREQUENCY_UNIT: f32 = 0.05;
-
-/// The documents holding one term, in increasing order, with the term's weighted frequency.
-#[derive(Debug, Default, Clone)]
-pub struct Postings {
-    docs: Vec<u32>,
-    frequencies: Vec<u16>,
-}
-
-impl Postings {
-    fn push(&mut self, doc: u32, frequency: f32) {
-        let units = (frequency / FREQUENCY_UNIT)
-            .round()
-            .clamp(1.0, f32::from(u16::MAX));
-        self.docs.push(doc);
-        self.frequencies.push(units as u16);
-    }
-
-    /// How many documents hold the term.
-    pub fn len(&self) -> usize {
-        self.docs.len()
-    }
-
-    /// Whether none does.
-    pub fn is_empty(&self) -> bool {
-        self.docs.is_empty()
-    }
-
-    /// Each document with the term's weighted frequency in it.
-    pub fn iter(&self) -> impl Iterator<Item = (u32, f32)> + '_ {
-        self.docs
-            .iter()
-            .zip(&self.frequencies)
-            .map(|(doc, units)| (*doc, f32::from(*units) * FREQUENCY_UNIT))
-    }
-
-    /// The term's weighted frequency in `doc` (0 when absent).
-    pub fn frequency(&self, doc: u32) -> f32 {
-        self.docs
-            .binary_search(&doc)
-            .map_or(0.0, |i| f32::from(self.frequencies[i]) * FREQUENCY_UNIT)
-    }
-
-    fn shrink_to_fit(&mut self) {
-        self.docs.shrink_to_fit();
-        self.frequencies.shrink_to_fit();
     }
 }
 
@@ -196,11 +157,7 @@ impl Bm25Index {
 
     /// The heap memory the index holds, in bytes: postings, lengths and norms.
     pub fn heap_bytes(&self) -> usize {
-        let postings: usize = self
-            .postings
-            .iter()
-            .map(|p| p.docs.capacity() * 4 + p.frequencies.capacity() * 2)
-            .sum();
+        let postings: usize = self.postings.iter().map(Postings::heap_bytes).sum();
         postings
             + self.postings.capacity() * std::mem::size_of::<Postings>()
             + (self.lengths.capacity() + self.norms.capacity()) * 4
@@ -235,10 +192,7 @@ impl Bm25Index {
 
     /// The documents holding `term`, with its weighted frequency.
     pub fn postings(&self, term: u32) -> &Postings {
-        static NONE: Postings = Postings {
-            docs: Vec::new(),
-            frequencies: Vec::new(),
-        };
+        static NONE: Postings = Postings::EMPTY;
         self.postings.get(term as usize).unwrap_or(&NONE)
     }
 

@@ -11,6 +11,7 @@ mod explain;
 mod index;
 mod lexicon;
 mod names;
+mod postings;
 mod query;
 mod scorer;
 mod similar;
@@ -192,20 +193,50 @@ impl Matcher {
 
     /// Makes a published idea findable among similar ideas.
     pub fn add_idea(&self, id: Uuid, idea: &IdeaText) {
+        self.add_ideas(&[(id, idea)]);
+    }
+
+    /// Makes many published ideas findable, as at start-up: their words are analysed on every
+    /// core, then the ideas enter the index in order under one lock.
+    pub fn add_ideas(&self, ideas: &[(Uuid, &IdeaText)]) {
         let catalog = self.current_catalog();
         let vocabulary = catalog.vocabulary(self.lexicon);
-        let analyze = |text: &str, language| {
-            catalog
-                .words
-                .analyze(text, language, &self.analyzer, self.lexicon, &vocabulary)
+        let analyze_idea = |idea: &IdeaText| {
+            let language = idea
+                .language
+                .unwrap_or_else(|| self.analyzer.detect(&idea.answers.problem));
+            IdeaIndex::analyze(idea, language, |text, language| {
+                catalog
+                    .words
+                    .analyze(text, language, &self.analyzer, self.lexicon, &vocabulary)
+            })
         };
-        let language = idea
-            .language
-            .unwrap_or_else(|| self.analyzer.detect(&idea.answers.problem));
-        self.ideas
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id, idea, language, analyze);
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let analysed: Vec<_> = if threads > 1 && ideas.len() >= 64 {
+            let chunk = ideas.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = ideas
+                    .chunks(chunk)
+                    .map(|part| {
+                        scope.spawn(|| {
+                            part.iter()
+                                .map(|(_, idea)| analyze_idea(idea))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .flat_map(|worker| worker.join().expect("analysis does not panic"))
+                    .collect()
+            })
+        } else {
+            ideas.iter().map(|(_, idea)| analyze_idea(idea)).collect()
+        };
+        let mut index = self.ideas.write().unwrap_or_else(|e| e.into_inner());
+        for ((id, idea), fields) in ideas.iter().zip(&analysed) {
+            index.insert_analysed(*id, &idea.title, fields);
+        }
     }
 
     /// Gives back the memory the similar ideas' index grew into while ideas were added in bulk
@@ -381,6 +412,24 @@ pub(crate) fn top(scored: &mut Vec<(u32, f32)>, limit: usize) {
     }
     scored.truncate(limit);
     scored.sort_by(order);
+}
+
+/// The `limit` best of many scores, best first, holding at most twice `limit` at a time.
+pub(crate) fn top_of(scores: impl Iterator<Item = (u32, f32)>, limit: usize) -> Vec<(u32, f32)> {
+    let mut kept = Vec::with_capacity(2 * limit + 1);
+    let mut least = f32::NEG_INFINITY;
+    for (doc, score) in scores {
+        if score < least {
+            continue;
+        }
+        kept.push((doc, score));
+        if kept.len() > 2 * limit {
+            top(&mut kept, limit);
+            least = kept.last().map_or(least, |(_, s)| *s);
+        }
+    }
+    top(&mut kept, limit);
+    kept
 }
 
 /// Positions of the entries whose name the text holds.

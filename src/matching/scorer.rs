@@ -163,38 +163,41 @@ impl<'a> Scorer<'a> {
                     }
                 }
             }
-            touched
-                .drain(..)
-                .map(|doc| (doc, std::mem::take(&mut totals[doc as usize])))
-                .collect::<Vec<_>>()
+            super::top_of(
+                touched
+                    .drain(..)
+                    .map(|doc| (doc, std::mem::take(&mut totals[doc as usize]))),
+                pool,
+            )
         });
-        super::top(&mut partial, pool);
+        self.exact(&mut partial);
         partial
-            .into_iter()
-            .map(|(doc, _)| (doc, self.exact(doc)))
-            .collect()
     }
 
-    /// The score of one document, looking each word up in its postings.
-    fn exact(&self, doc: u32) -> f32 {
-        self.resolved
-            .iter()
-            .map(|resolved| {
-                let best = resolved
-                    .alternatives
-                    .iter()
-                    .map(|(id, weight, _)| {
-                        let frequency = self.index.frequency(doc, *id);
-                        if frequency > 0.0 {
-                            weight * self.index.saturation(doc, frequency)
-                        } else {
-                            0.0
-                        }
-                    })
-                    .fold(0.0, f32::max);
-                resolved.term.weight / self.ideal * best
-            })
-            .sum()
+    /// Scores `docs` on every word, looking them up in the postings in document order.
+    fn exact(&self, docs: &mut [(u32, f32)]) {
+        docs.sort_unstable_by_key(|(doc, _)| *doc);
+        let mut exact = vec![0.0f32; docs.len()];
+        let mut best = vec![0.0f32; docs.len()];
+        for resolved in &self.resolved {
+            best.fill(0.0);
+            for (id, weight, _) in &resolved.alternatives {
+                let mut cursor = self.index.postings(*id).cursor();
+                for ((doc, _), best) in docs.iter().zip(best.iter_mut()) {
+                    let frequency = cursor.seek(*doc);
+                    if frequency > 0.0 {
+                        *best = best.max(weight * self.index.saturation(*doc, frequency));
+                    }
+                }
+            }
+            let scale = resolved.term.weight / self.ideal;
+            for (exact, best) in exact.iter_mut().zip(&best) {
+                *exact += scale * best;
+            }
+        }
+        for ((_, score), exact) in docs.iter_mut().zip(exact) {
+            *score = exact;
+        }
     }
 
     /// As [`Scorer::scores`], with each document's strongest `limit` reasons, gathered in the

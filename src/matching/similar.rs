@@ -6,6 +6,7 @@ use rustc_hash::FxHashMap as HashMap;
 use uuid::Uuid;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::index::{Bm25Index, DocBuilder, Terms, idf};
 use super::query::Query;
@@ -20,7 +21,7 @@ const DOC_WEIGHTS: [f32; 6] = [2.0, 1.0, 0.5, 0.3, 0.3, 0.3];
 /// The query words that gather candidates among the published ideas...
 const CANDIDATE_WORDS: usize = 16;
 /// ...and how many of the candidates are scored on every word.
-const CANDIDATE_POOL: usize = 100;
+const CANDIDATE_POOL: usize = 40;
 
 struct Entry {
     id: Uuid,
@@ -29,8 +30,9 @@ struct Entry {
 }
 
 /// The index of published ideas.
-#[derive(Default)]
 pub struct IdeaIndex {
+    /// Tells this index apart from others in [`Analysed::idea_terms`].
+    identity: u64,
     terms: Terms,
     docs: Bm25Index,
     entries: Vec<Entry>,
@@ -38,16 +40,28 @@ pub struct IdeaIndex {
     live: usize,
 }
 
+impl Default for IdeaIndex {
+    fn default() -> Self {
+        static INDEXES: AtomicU64 = AtomicU64::new(1);
+        Self {
+            identity: INDEXES.fetch_add(1, Ordering::Relaxed),
+            terms: Terms::default(),
+            docs: Bm25Index::default(),
+            entries: Vec::new(),
+            by_id: HashMap::default(),
+            live: 0,
+        }
+    }
+}
+
 impl IdeaIndex {
-    /// Adds (or replaces) a published idea.
-    pub fn insert(
-        &mut self,
-        id: Uuid,
+    /// The analysed words of an idea's fields, with each field's weight: the part of adding
+    /// an idea that needs no access to the index, so that many ideas can be analysed at once.
+    pub fn analyze(
         idea: &IdeaText,
         language: Language,
         analyze: impl Fn(&str, Language) -> Vec<Arc<Analysed>>,
-    ) {
-        self.remove(id);
+    ) -> Vec<(Vec<Arc<Analysed>>, f32)> {
         let answers = &idea.answers;
         let texts = [
             Some(idea.title.as_str()),
@@ -57,17 +71,39 @@ impl IdeaIndex {
             answers.helpers.as_deref(),
             answers.new_alliances.as_deref(),
         ];
+        texts
+            .into_iter()
+            .zip(DOC_WEIGHTS)
+            .filter_map(|(text, weight)| Some((analyze(text?, language), weight)))
+            .collect()
+    }
+
+    /// Adds (or replaces) an idea whose fields are analysed.
+    pub fn insert_analysed(&mut self, id: Uuid, title: &str, fields: &[(Vec<Arc<Analysed>>, f32)]) {
+        self.remove(id);
         let mut doc = DocBuilder::default();
-        for (text, weight) in texts.into_iter().zip(DOC_WEIGHTS) {
-            if let Some(text) = text {
-                let words = analyze(text, language);
-                doc.add(&mut self.terms, words.iter().map(|w| &w.token), weight);
+        for (words, weight) in fields {
+            for word in words {
+                match word.idea_terms.get() {
+                    Some((owner, ids)) if *owner == self.identity => doc.add_ids(ids, *weight),
+                    _ => {
+                        let token = &word.token;
+                        let ids: Box<[u32]> = std::iter::once(&token.stem)
+                            .chain(&token.parts)
+                            .map(|term| self.terms.intern(term))
+                            .collect();
+                        doc.add_ids(&ids, *weight);
+                        // Another index may have claimed the word first: it then goes
+                        // through `intern` each time here, which is only slower.
+                        let _ = word.idea_terms.set((self.identity, ids));
+                    }
+                }
             }
         }
         let number = self.docs.push(doc);
         self.entries.push(Entry {
             id,
-            title: idea.title.as_str().into(),
+            title: title.into(),
             live: true,
         });
         self.by_id.insert(id, number);

@@ -2,7 +2,7 @@
 //! (stemming, folding, compound splitting, lexicon look-ups) costs far more than finding it
 //! again. One cache per catalog, since the catalog's vocabulary guides the analysis.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use rustc_hash::FxHashMap;
 
@@ -21,12 +21,24 @@ pub struct Analysed {
     pub token: Token,
     /// Its stem, parts, synonyms and translations.
     pub alternatives: Arc<[Alternative]>,
+    /// The ids of its stem and parts in an index of published ideas, set on first use there:
+    /// (the index's identity, the ids). Adding an idea then costs no term look-ups for the
+    /// words seen before.
+    pub idea_terms: OnceLock<(u64, Box<[u32]>)>,
 }
 
 /// Words analysed against one vocabulary.
 #[derive(Default)]
 pub struct WordCache {
-    words: RwLock<FxHashMap<(Language, String), Arc<Analysed>>>,
+    /// Danish words, then English words.
+    words: RwLock<[FxHashMap<Box<str>, Arc<Analysed>>; 2]>,
+}
+
+fn slot(language: Language) -> usize {
+    match language {
+        Language::Da => 0,
+        Language::En => 1,
+    }
 }
 
 impl WordCache {
@@ -40,16 +52,17 @@ impl WordCache {
         vocabulary: &dyn Vocabulary,
     ) -> Vec<Arc<Analysed>> {
         // Known words under one shared lock; the new ones are analysed with no lock held.
-        let mut found: Vec<Result<Arc<Analysed>, String>> = {
+        let mut found: Vec<Result<Arc<Analysed>, String>> = Vec::new();
+        {
             let words = self.words.read().unwrap_or_else(|e| e.into_inner());
-            analyzer
-                .content_words(text, language)
-                .map(|word| {
-                    let key = (language, word);
-                    words.get(&key).cloned().ok_or(key.1)
-                })
-                .collect()
-        };
+            let words = &words[slot(language)];
+            Analyzer::each_word(text, |word| {
+                if analyzer.is_stop(word, language) {
+                    return;
+                }
+                found.push(words.get(word).cloned().ok_or_else(|| word.to_owned()));
+            });
+        }
         let mut new = Vec::new();
         for slot in &mut found {
             if let Err(word) = slot {
@@ -59,13 +72,15 @@ impl WordCache {
                 let analysed = Arc::new(Analysed {
                     token,
                     alternatives,
+                    idea_terms: OnceLock::new(),
                 });
-                new.push(((language, std::mem::take(word)), analysed.clone()));
+                new.push((std::mem::take(word).into_boxed_str(), analysed.clone()));
                 *slot = Ok(analysed);
             }
         }
         if !new.is_empty() {
             let mut words = self.words.write().unwrap_or_else(|e| e.into_inner());
+            let words = &mut words[slot(language)];
             if words.len() + new.len() > CAPACITY {
                 words.clear();
             }
