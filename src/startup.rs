@@ -15,7 +15,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use uuid::Uuid;
 
 use crate::config::{Config, Seed};
-use crate::domain::{Catalog, IdeaText};
+use crate::domain::{Catalog, IdeaStatus, IdeaText};
 use crate::error::localize_problems;
 use crate::matching::Matcher;
 use crate::routes::docs::{RouteTable, fallback, openapi};
@@ -151,7 +151,24 @@ pub async fn build_matcher(store: &dyn Store, min_confidence: f32) -> Result<Mat
         matcher.add_ideas(&ideas);
     }
     matcher.compact();
-    tracing::info!(ideas = matcher.published_ideas(), "matching index built");
+    for feedback in store.list_routing_feedback().await? {
+        let Some(idea) = store.get_idea(feedback.idea_id).await? else {
+            continue;
+        };
+        if idea.status != IdeaStatus::Erased {
+            matcher.learn(
+                idea.id,
+                &idea.idea.text(),
+                feedback.toward(),
+                feedback.away(),
+            );
+        }
+    }
+    tracing::info!(
+        ideas = matcher.published_ideas(),
+        lessons = matcher.lessons(),
+        "matching index built"
+    );
     Ok(matcher)
 }
 

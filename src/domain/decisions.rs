@@ -194,6 +194,39 @@ pub struct RoutingFeedback {
     pub to_network: Option<String>,
 }
 
+impl StatusChange {
+    /// The change as routing feedback, when it is a network's decision.
+    pub fn feedback(&self) -> Option<RoutingFeedback> {
+        Some(RoutingFeedback {
+            idea_id: self.idea_id,
+            at: self.entry.at,
+            from_network: self.entry.actor_network.clone()?,
+            decision: self.entry.decision?,
+            to_network: self.entry.network.clone(),
+        })
+    }
+}
+
+impl RoutingFeedback {
+    /// The network people chose for the idea: the one that accepted it, or the target of a
+    /// forward. (After a decline the next network is the router's own pick, not a lesson.)
+    pub fn toward(&self) -> Option<&str> {
+        match self.decision {
+            DecisionKind::Accept => Some(&self.from_network),
+            DecisionKind::Forward => self.to_network.as_deref(),
+            DecisionKind::Decline => None,
+        }
+    }
+
+    /// The network that declined the idea or passed it on.
+    pub fn away(&self) -> Option<&str> {
+        match self.decision {
+            DecisionKind::Accept => None,
+            DecisionKind::Decline | DecisionKind::Forward => Some(&self.from_network),
+        }
+    }
+}
+
 /// Why a decision cannot be made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlanError {

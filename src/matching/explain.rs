@@ -58,6 +58,14 @@ pub enum Reason {
         /// The word or phrase that says so.
         value: String,
     },
+    /// Earlier ideas like this one were placed by people: taken by this network, forwarded or
+    /// routed to it (`toward`), or declined or passed on by it (`away`).
+    Feedback {
+        /// How many similar earlier ideas went to this network.
+        toward: u32,
+        /// How many similar earlier ideas this network declined or passed on.
+        away: u32,
+    },
     /// The idea names this network among those who can help.
     NamedNetwork {
         /// The network's name as the catalog writes it.

@@ -9,6 +9,7 @@ mod analyzer;
 mod catalog;
 mod explain;
 mod index;
+mod lessons;
 mod lexicon;
 mod names;
 mod postings;
@@ -21,6 +22,8 @@ mod words;
 
 use std::sync::{Arc, RwLock};
 
+use rustc_hash::FxHashMap;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -28,11 +31,13 @@ use uuid::Uuid;
 pub use analyzer::{Analyzer, Token};
 pub use catalog::CatalogIndex;
 pub use explain::Reason;
+use lessons::{Lessons, Verdict};
 pub use lexicon::Lexicon;
 use names::{NameIndex, NameMatcher};
 pub use query::Query;
 use scorer::Scorer;
 use similar::IdeaIndex;
+use words::Analysed;
 
 use crate::domain::{Catalog, IdeaText, Language, LocalizedText};
 
@@ -160,6 +165,7 @@ pub struct Matcher {
     lexicon: &'static Lexicon,
     catalog: RwLock<Arc<CatalogIndex>>,
     ideas: RwLock<IdeaIndex>,
+    lessons: RwLock<Lessons>,
     min_confidence: f32,
 }
 
@@ -174,6 +180,7 @@ impl Matcher {
             lexicon,
             catalog: RwLock::new(Arc::new(index)),
             ideas: RwLock::new(IdeaIndex::default()),
+            lessons: RwLock::new(Lessons::default()),
             min_confidence,
         }
     }
@@ -199,6 +206,41 @@ impl Matcher {
     /// Makes many published ideas findable, as at start-up: their words are analysed on every
     /// core, then the ideas enter the index in order under one lock.
     pub fn add_ideas(&self, ideas: &[(Uuid, &IdeaText)]) {
+        let analysed = self.analyze_ideas(ideas);
+        let mut index = self.ideas.write().unwrap_or_else(|e| e.into_inner());
+        for ((id, idea), fields) in ideas.iter().zip(&analysed) {
+            index.insert_analysed(*id, &idea.title, fields);
+        }
+    }
+
+    /// Learns from a decision people made about an idea: it went `toward` a network
+    /// (accepted by it, forwarded or routed to it), or `away` from one (declined or passed on
+    /// by it). Ideas like it are then routed accordingly, with a `feedback` reason.
+    pub fn learn(&self, id: Uuid, idea: &IdeaText, toward: Option<&str>, away: Option<&str>) {
+        let known = self
+            .lessons
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .knows(id);
+        let analysed = if known {
+            Vec::new()
+        } else {
+            self.analyze_ideas(&[(id, idea)])
+        };
+        let mut lessons = self.lessons.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(fields) = analysed.first() {
+            lessons.index_mut().insert_analysed(id, &idea.title, fields);
+        }
+        lessons.note(id, toward, away);
+    }
+
+    /// How many decided ideas the router has learnt from.
+    pub fn lessons(&self) -> usize {
+        self.lessons.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// The analysed fields of ideas, on every core when there are many.
+    fn analyze_ideas(&self, ideas: &[(Uuid, &IdeaText)]) -> Vec<Vec<(Vec<Arc<Analysed>>, f32)>> {
         let catalog = self.current_catalog();
         let vocabulary = catalog.vocabulary(self.lexicon);
         let analyze_idea = |idea: &IdeaText| {
@@ -212,31 +254,26 @@ impl Matcher {
             })
         };
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let analysed: Vec<_> = if threads > 1 && ideas.len() >= 64 {
-            let chunk = ideas.len().div_ceil(threads);
-            std::thread::scope(|scope| {
-                let workers: Vec<_> = ideas
-                    .chunks(chunk)
-                    .map(|part| {
-                        scope.spawn(|| {
-                            part.iter()
-                                .map(|(_, idea)| analyze_idea(idea))
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                workers
-                    .into_iter()
-                    .flat_map(|worker| worker.join().expect("analysis does not panic"))
-                    .collect()
-            })
-        } else {
-            ideas.iter().map(|(_, idea)| analyze_idea(idea)).collect()
-        };
-        let mut index = self.ideas.write().unwrap_or_else(|e| e.into_inner());
-        for ((id, idea), fields) in ideas.iter().zip(&analysed) {
-            index.insert_analysed(*id, &idea.title, fields);
+        if threads < 2 || ideas.len() < 64 {
+            return ideas.iter().map(|(_, idea)| analyze_idea(idea)).collect();
         }
+        let chunk = ideas.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = ideas
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(|| {
+                        part.iter()
+                            .map(|(_, idea)| analyze_idea(idea))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|worker| worker.join().expect("analysis does not panic"))
+                .collect()
+        })
     }
 
     /// Gives back the memory the similar ideas' index grew into while ideas were added in bulk
@@ -248,8 +285,13 @@ impl Matcher {
             .shrink_to_fit();
     }
 
-    /// Takes an idea out of the similar ideas; whether it was there.
+    /// Takes an idea out of the similar ideas and out of what the router learnt (when it is
+    /// hidden or erased); whether it was among the similar ideas.
     pub fn remove_idea(&self, id: Uuid) -> bool {
+        self.lessons
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .forget(id);
         self.ideas
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -292,14 +334,21 @@ impl Matcher {
             .scorer(&query, &catalog.initiative_docs)
             .strongest(STRONGEST_TERMS);
         let initiative_scores = initiative_scorer.scores();
+        let lessons = self.lessons.read().unwrap_or_else(|e| e.into_inner());
+        let verdicts = lessons.verdicts(&query);
         let networks = self.rank_networks(
             &catalog,
             &query,
             idea,
             &initiative_scores,
-            &initiatives_named,
-            &networks_named,
+            &Signals {
+                initiatives_named: &initiatives_named,
+                networks_named: &networks_named,
+                verdicts: &verdicts,
+            },
         );
+        drop(verdicts);
+        drop(lessons);
         // A complaint or a question to a service is for staff to pass on, not for a network.
         let primary_network = networks
             .first()
@@ -335,9 +384,13 @@ impl Matcher {
         query: &Query,
         idea: &IdeaText,
         initiative_scores: &[(u32, f32)],
-        initiatives_named: &[usize],
-        networks_named: &[usize],
+        signals: &Signals<'_>,
     ) -> Vec<NetworkMatch> {
+        let Signals {
+            initiatives_named,
+            networks_named,
+            verdicts,
+        } = *signals;
         let scorer = catalog.scorer(query, &catalog.network_docs);
         let mut profile = vec![0.0f32; catalog.networks.len()];
         let mut profile_reasons: Vec<Vec<Reason>> = vec![Vec::new(); catalog.networks.len()];
@@ -387,6 +440,13 @@ impl Matcher {
                         value: catalog.initiatives[*named].names.display.clone(),
                     });
                 }
+                if let Some(verdict) = verdicts.get(network.slug.as_str()) {
+                    score += verdict.bonus();
+                    reasons.push(Reason::Feedback {
+                        toward: verdict.toward,
+                        away: verdict.away,
+                    });
+                }
                 if let Some(cue) = &query.service_request {
                     reasons.insert(0, Reason::ServiceRequest { value: cue.clone() });
                 }
@@ -402,6 +462,16 @@ impl Matcher {
         ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
         ranked
     }
+}
+
+/// What the structure of an idea and earlier decisions say about the networks, besides text.
+struct Signals<'a> {
+    /// The initiatives the idea names.
+    initiatives_named: &'a [usize],
+    /// The networks the idea names among its helpers.
+    networks_named: &'a [usize],
+    /// What earlier decisions about similar ideas say of each network.
+    verdicts: &'a FxHashMap<&'a str, Verdict>,
 }
 
 /// Keeps the `limit` best of `scored`, best first (ties by number), without sorting the rest.

@@ -110,6 +110,11 @@ impl IdeaIndex {
         self.live += 1;
     }
 
+    /// Whether the idea is in.
+    pub fn contains(&self, id: Uuid) -> bool {
+        self.by_id.contains_key(&id)
+    }
+
     /// Takes an idea out; whether it was in.
     pub fn remove(&mut self, id: Uuid) -> bool {
         let Some(number) = self.by_id.remove(&id) else {
@@ -149,6 +154,37 @@ impl IdeaIndex {
 
     /// The ideas most like `query`, best first, with a calibrated score of at least `min_score`.
     pub fn similar(&self, query: &Query, limit: usize, min_score: f32) -> Vec<SimilarIdea> {
+        let (scorer, scored) = self.best(query, limit, min_score);
+        scored
+            .into_iter()
+            .map(|(doc, score)| {
+                let entry = &self.entries[doc as usize];
+                SimilarIdea {
+                    id: entry.id,
+                    title: entry.title.to_string(),
+                    score: super::calibrate(score),
+                    reasons: scorer.explain(doc, 4).into_iter().collect::<Vec<Reason>>(),
+                }
+            })
+            .collect()
+    }
+
+    /// As [`IdeaIndex::similar`], the ids and calibrated scores only.
+    pub fn similar_ids(&self, query: &Query, limit: usize, min_score: f32) -> Vec<(Uuid, f32)> {
+        let (_, scored) = self.best(query, limit, min_score);
+        scored
+            .into_iter()
+            .map(|(doc, score)| (self.entries[doc as usize].id, super::calibrate(score)))
+            .collect()
+    }
+
+    /// The scorer of `query`, and the `limit` best live ideas with their raw scores.
+    fn best<'a>(
+        &'a self,
+        query: &'a Query,
+        limit: usize,
+        min_score: f32,
+    ) -> (Scorer<'a>, Vec<(u32, f32)>) {
         let documents = self.live.max(1);
         let scorer = Scorer::new(
             query,
@@ -169,17 +205,6 @@ impl IdeaIndex {
             })
             .collect();
         super::top(&mut scored, limit);
-        scored
-            .into_iter()
-            .map(|(doc, score)| {
-                let entry = &self.entries[doc as usize];
-                SimilarIdea {
-                    id: entry.id,
-                    title: entry.title.to_string(),
-                    score: super::calibrate(score),
-                    reasons: scorer.explain(doc, 4).into_iter().collect::<Vec<Reason>>(),
-                }
-            })
-            .collect()
+        (scorer, scored)
     }
 }

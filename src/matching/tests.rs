@@ -271,3 +271,54 @@ fn scores_are_between_zero_and_one_and_ranked() {
             .all(|n| (0.0..=1.0).contains(&n.score))
     );
 }
+
+#[test]
+fn declined_ideas_push_ideas_like_them_away_and_are_forgotten_when_erased() {
+    let matcher = Matcher::new(&danish_catalog(), 0.0);
+    let problem = "Vi vil sortere affald i gården og lave en genbrugshylde til naboerne.";
+    let score = |matching: &super::Matching, slug: &str| {
+        let network = matching.networks.iter().find(|n| n.slug == slug).unwrap();
+        (network.score, network.reasons.clone())
+    };
+    let before = matcher.match_idea(&idea("Genbrug i gården", problem));
+    let (first, _) = score(&before, "miljoe");
+
+    let places = [
+        "gården",
+        "opgangen",
+        "kælderen",
+        "skuret",
+        "haven",
+        "kvarteret",
+    ];
+    let declined: Vec<Uuid> = places.iter().map(|_| Uuid::now_v7()).collect();
+    for (id, place) in declined.iter().zip(places) {
+        let text = format!("Vi vil sortere affald i {place} og lave en genbrugshylde.");
+        matcher.learn(*id, &idea("Genbrug", &text), None, Some("miljoe"));
+        let theft = format!("Der er tyveri af cykler i {place}, vi vil have mere lys.");
+        matcher.learn(
+            Uuid::now_v7(),
+            &idea("Tyveri", &theft),
+            Some("tryghed"),
+            None,
+        );
+    }
+    assert_eq!(matcher.lessons(), 12);
+    let after = matcher.match_idea(&idea("Genbrug i gården", problem));
+    let (lowered, reasons) = score(&after, "miljoe");
+    assert!(lowered < first, "{first} -> {lowered}");
+    assert!(
+        has_reason(&reasons, |r| matches!(
+            r,
+            Reason::Feedback { toward: 0, away: 6 }
+        )),
+        "{reasons:?}"
+    );
+
+    for id in &declined {
+        matcher.remove_idea(*id);
+    }
+    assert_eq!(matcher.lessons(), 6);
+    let forgotten = matcher.match_idea(&idea("Genbrug i gården", problem));
+    assert_eq!(score(&forgotten, "miljoe").0, first);
+}

@@ -11,6 +11,7 @@ mod decisions;
 mod http;
 mod ideas;
 mod keys;
+mod learning;
 mod matching;
 mod partners;
 mod tenants;

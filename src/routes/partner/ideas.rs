@@ -197,6 +197,14 @@ pub async fn decide_on_idea(
         status = change.entry.status.code(),
         "partner decision"
     );
+    if let Some(feedback) = change.feedback() {
+        state.matcher.learn(
+            idea.id,
+            &idea.idea.text(),
+            feedback.toward(),
+            feedback.away(),
+        );
+    }
     let mut entry = change.entry;
     entry.network = entry.network.filter(|n| key.0.holds(n));
     Ok(HttpResponse::Ok().json(entry))
