@@ -59,20 +59,158 @@ impl Vocabulary for NoVocabulary {
 /// Words so common in how people write about anything that they say nothing about what an
 /// idea is about; the stop-word lists lack them. General language, no catalog's words.
 const GENERIC_DA: &[&str] = &[
-    "bare", "også", "gerne", "måske", "rigtig", "rigtigt", "helt", "lidt", "lige", "meget", "mere",
-    "mest", "mange", "flere", "nogle", "noget", "nogen", "ting", "tingene", "folk", "synes",
-    "tror", "ved", "vide", "sige", "siger", "sagt", "kunne", "skulle", "ville", "gøre", "gør",
-    "gjort", "få", "får", "fik", "fået", "komme", "kommer", "kom", "gå", "går", "gik", "se", "ser",
-    "så", "sådan", "hvordan", "hvorfor", "hvornår", "ny", "nyt", "nye", "god", "godt", "gode",
-    "stor", "stort", "store", "lille", "små", "hele", "altid", "aldrig", "igen", "allerede",
-    "stadig", "egentlig", "faktisk", "virkelig", "især", "fx", "osv", "evt", "jo", "nok", "vel",
-    "dog", "ja", "nej", "hej", "tak", "sted", "steder", "gang", "gange", "dag", "dage", "år",
-    "måned", "måneden", "uge", "ugen", "mens", "både", "hver", "hvert", "anden", "andet", "andre",
-    "kan", "kun", "lad", "lave", "laver", "lavet", "sætte", "sætter", "stille", "stiller", "bruge",
-    "bruger", "brugt", "begge", "ene", "eneste", "enhver", "fordi", "forrige", "før", "hvilken",
-    "hvilke", "ingen", "intet", "næste", "næsten", "okay", "tage", "tager", "taget", "vores",
-    "jeres", "sted", "stedet", "give", "giver", "givet", "finde", "finder", "fundet", "tænke",
-    "tænker", "prøve", "prøver", "mener", "måde", "måder", "del", "dele", "delen",
+    "bare",
+    "også",
+    "gerne",
+    "måske",
+    "rigtig",
+    "rigtigt",
+    "helt",
+    "lidt",
+    "lige",
+    "meget",
+    "mere",
+    "mest",
+    "mange",
+    "flere",
+    "nogle",
+    "noget",
+    "nogen",
+    "ting",
+    "tingene",
+    "folk",
+    "synes",
+    "tror",
+    "ved",
+    "vide",
+    "sige",
+    "siger",
+    "sagt",
+    "kunne",
+    "skulle",
+    "ville",
+    "gøre",
+    "gør",
+    "gjort",
+    "få",
+    "får",
+    "fik",
+    "fået",
+    "komme",
+    "kommer",
+    "kom",
+    "gå",
+    "går",
+    "gik",
+    "se",
+    "ser",
+    "så",
+    "sådan",
+    "hvordan",
+    "hvorfor",
+    "hvornår",
+    "ny",
+    "nyt",
+    "nye",
+    "god",
+    "godt",
+    "gode",
+    "stor",
+    "stort",
+    "store",
+    "lille",
+    "små",
+    "hele",
+    "altid",
+    "aldrig",
+    "igen",
+    "allerede",
+    "stadig",
+    "egentlig",
+    "faktisk",
+    "virkelig",
+    "især",
+    "fx",
+    "osv",
+    "evt",
+    "jo",
+    "nok",
+    "vel",
+    "dog",
+    "ja",
+    "nej",
+    "hej",
+    "tak",
+    "sted",
+    "steder",
+    "gang",
+    "gange",
+    "dag",
+    "dage",
+    "år",
+    "måned",
+    "måneden",
+    "uge",
+    "ugen",
+    "mens",
+    "både",
+    "hver",
+    "hvert",
+    "anden",
+    "andet",
+    "andre",
+    "kan",
+    "kun",
+    "lad",
+    "lave",
+    "laver",
+    "lavet",
+    "sætte",
+    "sætter",
+    "stille",
+    "stiller",
+    "bruge",
+    "bruger",
+    "brugt",
+    "begge",
+    "ene",
+    "eneste",
+    "enhver",
+    "fordi",
+    "forrige",
+    "før",
+    "hvilken",
+    "hvilke",
+    "ingen",
+    "intet",
+    "næste",
+    "næsten",
+    "okay",
+    "tage",
+    "tager",
+    "taget",
+    "vores",
+    "hinanden",
+    "hinandens",
+    "jeres",
+    "sted",
+    "stedet",
+    "give",
+    "giver",
+    "givet",
+    "finde",
+    "finder",
+    "fundet",
+    "tænke",
+    "tænker",
+    "prøve",
+    "prøver",
+    "mener",
+    "måde",
+    "måder",
+    "del",
+    "dele",
+    "delen",
 ];
 const GENERIC_EN: &[&str] = &[
     "would", "could", "should", "also", "like", "get", "got", "make", "made", "many", "much",
@@ -83,6 +221,23 @@ const GENERIC_EN: &[&str] = &[
     "going", "come", "see", "e.g", "etc", "please", "thanks", "hi", "place", "use", "used",
     "using", "put", "set", "take", "give", "find", "try", "let", "lets",
 ];
+
+/// ASCII or a Latin-1 letter: text of these is NFC, and Unicode word segmentation splits it
+/// at every character that is not a letter or digit, except for the punctuation checked by
+/// [`joined_by_punctuation`].
+fn latin(c: char) -> bool {
+    c.is_ascii() || (('\u{c0}'..='\u{ff}').contains(&c) && c != '×' && c != '÷')
+}
+
+/// Whether `.`, `,`, `:` or `;` stands between two letters or digits, where Unicode word
+/// segmentation may join them into one word (`3.5`, `aalborg.dk`).
+fn joined_by_punctuation(text: &str) -> bool {
+    text.match_indices(['.', ',', ':', ';']).any(|(at, mark)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + mark.len()..].chars().next();
+        before.is_some_and(char::is_alphanumeric) && after.is_some_and(char::is_alphanumeric)
+    })
+}
 
 /// The analyzer: stemmers and stop words of both languages. Cheap to share.
 pub struct Analyzer {
@@ -127,6 +282,27 @@ impl Analyzer {
     /// Calls `visit` with each lower-cased, NFC-normalised word of a text, without an
     /// allocation per word.
     pub fn each_word(text: &str, mut visit: impl FnMut(&str)) {
+        let keep = |w: &&str| {
+            let length = w.chars().count();
+            (2..=MAX_WORD).contains(&length) && w.chars().any(char::is_alphabetic)
+        };
+        if text.chars().all(latin) {
+            let lower = text.to_lowercase();
+            if !joined_by_punctuation(&lower) {
+                // Latin-1 text is NFC already, and its words are the runs of letters and
+                // digits: Unicode word segmentation would find the same ones, slower.
+                lower
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(keep)
+                    .for_each(&mut visit);
+                return;
+            }
+        }
+        Self::each_word_unicode(text, visit);
+    }
+
+    /// [`Analyzer::each_word`] by Unicode word segmentation, for any text.
+    fn each_word_unicode(text: &str, mut visit: impl FnMut(&str)) {
         let normalised = match unicode_normalization::is_nfc_quick(text.chars()) {
             unicode_normalization::IsNormalized::Yes => text.to_lowercase(),
             _ => text.nfc().collect::<String>().to_lowercase(),
@@ -438,6 +614,17 @@ mod properties {
                 }
             }
             let _ = analyzer.detect(&text);
+        }
+
+        #[test]
+        fn latin_text_splits_into_the_words_unicode_segmentation_finds(
+            text in "[a-zA-Z0-9æøåÆØÅéüÿßÀ×÷ .,:;'’_!?()@#\\-\n\t]{0,120}",
+        ) {
+            let mut fast = Vec::new();
+            Analyzer::each_word(&text, |w| fast.push(w.to_owned()));
+            let mut unicode = Vec::new();
+            Analyzer::each_word_unicode(&text, |w| unicode.push(w.to_owned()));
+            prop_assert_eq!(fast, unicode);
         }
 
         #[test]

@@ -95,17 +95,26 @@ impl DocBuilder {
         self.length += weight;
     }
 
-    /// Each term once, in order, with its summed weight.
-    fn into_terms(mut self) -> (Vec<(u32, f32)>, f32) {
+    /// Sorts the terms and sums the weights of each: cheap to do again once done.
+    pub fn merge(&mut self) {
         self.weights.sort_unstable_by_key(|(term, _)| *term);
-        let mut merged: Vec<(u32, f32)> = Vec::with_capacity(self.weights.len());
-        for (term, weight) in self.weights {
-            match merged.last_mut() {
-                Some((last, sum)) if *last == term => *sum += weight,
-                _ => merged.push((term, weight)),
+        let mut merged = 0;
+        for i in 0..self.weights.len() {
+            let (term, weight) = self.weights[i];
+            if merged > 0 && self.weights[merged - 1].0 == term {
+                self.weights[merged - 1].1 += weight;
+            } else {
+                self.weights[merged] = (term, weight);
+                merged += 1;
             }
         }
-        (merged, self.length)
+        self.weights.truncate(merged);
+    }
+
+    /// Each term once, in order, with its summed weight.
+    fn into_terms(mut self) -> (Vec<(u32, f32)>, f32) {
+        self.merge();
+        (self.weights, self.length)
     }
 }
 
@@ -130,25 +139,39 @@ pub struct Bm25Index {
 impl Bm25Index {
     /// Adds a document; returns its number (documents are numbered in order from 0).
     pub fn push(&mut self, doc: DocBuilder) -> u32 {
-        let id = u32::try_from(self.lengths.len()).expect("fewer than 2^32 documents");
-        let (terms, length) = doc.into_terms();
-        for (term, weight) in terms {
-            let term = term as usize;
-            if term >= self.postings.len() {
-                self.postings.resize_with(term + 1, Postings::default);
+        self.push_many(vec![doc])
+    }
+
+    /// Adds documents in order; returns the number of the first.
+    pub fn push_many(&mut self, docs: Vec<DocBuilder>) -> u32 {
+        let first = u32::try_from(self.lengths.len()).expect("fewer than 2^32 documents");
+        for (i, doc) in docs.into_iter().enumerate() {
+            let id = first + u32::try_from(i).expect("fewer than 2^32 documents");
+            let (terms, length) = doc.into_terms();
+            if let Some((last, _)) = terms.last()
+                && *last as usize >= self.postings.len()
+            {
+                self.postings
+                    .resize_with(*last as usize + 1, Postings::default);
             }
-            self.postings[term].push(id, weight);
+            for (term, weight) in terms {
+                self.postings[term as usize].push(id, weight);
+            }
+            self.lengths.push(length);
+            self.total_length += f64::from(length);
         }
-        self.lengths.push(length);
-        self.total_length += f64::from(length);
-        let average = (self.total_length / self.lengths.len() as f64) as f32;
+        let average = (self.total_length / self.lengths.len().max(1) as f64) as f32;
         if (average - self.norm_average).abs() > NORM_DRIFT * self.norm_average {
             self.norm_average = average;
             self.norms = self.lengths.iter().map(|l| self.norm(*l)).collect();
         } else {
-            self.norms.push(self.norm(length));
+            let new: Vec<f32> = self.lengths[self.norms.len()..]
+                .iter()
+                .map(|l| self.norm(*l))
+                .collect();
+            self.norms.extend(new);
         }
-        id
+        first
     }
 
     fn norm(&self, length: f32) -> f32 {

@@ -55,6 +55,11 @@ pub struct Lessons {
 }
 
 impl Lessons {
+    /// The index of the decided ideas' texts.
+    pub fn index(&self) -> &IdeaIndex {
+        &self.ideas
+    }
+
     /// The index of the decided ideas' texts, for adding an idea the first time.
     pub fn index_mut(&mut self) -> &mut IdeaIndex {
         &mut self.ideas

@@ -36,8 +36,7 @@ pub use lexicon::Lexicon;
 use names::{NameIndex, NameMatcher};
 pub use query::Query;
 use scorer::Scorer;
-use similar::IdeaIndex;
-use words::Analysed;
+use similar::{IdeaIndex, Prepared};
 
 use crate::domain::{Catalog, IdeaText, Language, LocalizedText};
 
@@ -52,6 +51,11 @@ const SIMILAR_MIN: f32 = 0.55;
 /// Query words scored against the initiatives: the rest are common words whose long postings
 /// cost the most and weigh the least.
 const STRONGEST_TERMS: usize = 32;
+/// The query words that gather candidates in a large collection (initiatives, ideas)...
+const CANDIDATE_WORDS: usize = 16;
+/// ...and how many initiatives are then scored on every word: the best of each network and
+/// the best overall are among them. A catalog this small is scored whole.
+const INITIATIVE_CANDIDATES: usize = 256;
 /// Evidence items per entry.
 const REASONS: usize = 4;
 
@@ -203,34 +207,45 @@ impl Matcher {
         self.add_ideas(&[(id, idea)]);
     }
 
-    /// Makes many published ideas findable, as at start-up: their words are analysed on every
-    /// core, then the ideas enter the index in order under one lock.
+    /// Makes many published ideas findable, as at start-up: their documents are prepared on
+    /// every core, then the ideas enter the index in order under one lock.
     pub fn add_ideas(&self, ideas: &[(Uuid, &IdeaText)]) {
-        let analysed = self.analyze_ideas(ideas);
-        let mut index = self.ideas.write().unwrap_or_else(|e| e.into_inner());
-        for ((id, idea), fields) in ideas.iter().zip(&analysed) {
-            index.insert_analysed(*id, &idea.title, fields);
-        }
+        let identity = self
+            .ideas
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .identity();
+        let prepared = self.prepare(ideas, identity);
+        self.ideas
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert_prepared(
+                ideas
+                    .iter()
+                    .zip(prepared)
+                    .map(|((id, idea), prepared)| (*id, idea.title.as_str(), prepared)),
+            );
     }
 
     /// Learns from a decision people made about an idea: it went `toward` a network
     /// (accepted by it, forwarded or routed to it), or `away` from one (declined or passed on
     /// by it). Ideas like it are then routed accordingly, with a `feedback` reason.
     pub fn learn(&self, id: Uuid, idea: &IdeaText, toward: Option<&str>, away: Option<&str>) {
-        let known = self
-            .lessons
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .knows(id);
-        let analysed = if known {
+        let (known, identity) = {
+            let lessons = self.lessons.read().unwrap_or_else(|e| e.into_inner());
+            (lessons.knows(id), lessons.index().identity())
+        };
+        let prepared = if known {
             Vec::new()
         } else {
-            self.analyze_ideas(&[(id, idea)])
+            self.prepare(&[(id, idea)], identity)
         };
         let mut lessons = self.lessons.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(fields) = analysed.first() {
-            lessons.index_mut().insert_analysed(id, &idea.title, fields);
-        }
+        lessons.index_mut().insert_prepared(
+            prepared
+                .into_iter()
+                .map(|prepared| (id, idea.title.as_str(), prepared)),
+        );
         lessons.note(id, toward, away);
     }
 
@@ -239,15 +254,16 @@ impl Matcher {
         self.lessons.read().unwrap_or_else(|e| e.into_inner()).len()
     }
 
-    /// The analysed fields of ideas, on every core when there are many.
-    fn analyze_ideas(&self, ideas: &[(Uuid, &IdeaText)]) -> Vec<Vec<(Vec<Arc<Analysed>>, f32)>> {
+    /// The prepared documents of ideas for the index `identity`, on every core when there are
+    /// many.
+    fn prepare(&self, ideas: &[(Uuid, &IdeaText)], identity: u64) -> Vec<Prepared> {
         let catalog = self.current_catalog();
         let vocabulary = catalog.vocabulary(self.lexicon);
-        let analyze_idea = |idea: &IdeaText| {
+        let prepare = |idea: &IdeaText| {
             let language = idea
                 .language
                 .unwrap_or_else(|| self.analyzer.detect(&idea.answers.problem));
-            IdeaIndex::analyze(idea, language, |text, language| {
+            IdeaIndex::prepare(identity, idea, language, |text, language| {
                 catalog
                     .words
                     .analyze(text, language, &self.analyzer, self.lexicon, &vocabulary)
@@ -255,7 +271,7 @@ impl Matcher {
         };
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
         if threads < 2 || ideas.len() < 64 {
-            return ideas.iter().map(|(_, idea)| analyze_idea(idea)).collect();
+            return ideas.iter().map(|(_, idea)| prepare(idea)).collect();
         }
         let chunk = ideas.len().div_ceil(threads);
         std::thread::scope(|scope| {
@@ -264,14 +280,14 @@ impl Matcher {
                 .map(|part| {
                     scope.spawn(|| {
                         part.iter()
-                            .map(|(_, idea)| analyze_idea(idea))
+                            .map(|(_, idea)| prepare(idea))
                             .collect::<Vec<_>>()
                     })
                 })
                 .collect();
             workers
                 .into_iter()
-                .flat_map(|worker| worker.join().expect("analysis does not panic"))
+                .flat_map(|worker| worker.join().expect("preparing does not panic"))
                 .collect()
         })
     }
@@ -333,7 +349,8 @@ impl Matcher {
         let initiative_scorer = catalog
             .scorer(&query, &catalog.initiative_docs)
             .strongest(STRONGEST_TERMS);
-        let initiative_scores = initiative_scorer.scores();
+        let initiative_scores =
+            initiative_scorer.candidates(CANDIDATE_WORDS, INITIATIVE_CANDIDATES);
         let lessons = self.lessons.read().unwrap_or_else(|e| e.into_inner());
         let verdicts = lessons.verdicts(&query);
         let networks = self.rank_networks(

@@ -133,7 +133,8 @@ impl<'a> Scorer<'a> {
     }
 
     /// The documents of a large collection most likely to score best, scored exactly, for
-    /// the caller to filter and rank: the `words` strongest query words (with their strong
+    /// the caller to filter and rank (in a collection of at most `pool` documents, all that
+    /// meet the query): the `words` strongest query words (with their strong
     /// alternatives) gather candidates, whose partial sums pick the `pool` most promising, and
     /// only these are scored on every word. A document that none of the strongest words
     /// reaches cannot be much like the query, and the exact score keeps results comparable
@@ -141,6 +142,10 @@ impl<'a> Scorer<'a> {
     pub fn candidates(&self, words: usize, pool: usize) -> Vec<(u32, f32)> {
         if self.ideal <= 0.0 || self.index.is_empty() || pool == 0 {
             return Vec::new();
+        }
+        if self.index.len() <= pool {
+            // Small enough to score every document that meets any word.
+            return self.scores();
         }
         let mut partial = SCRATCH.with_borrow_mut(|scratch| {
             scratch.prepare(self.index.len());

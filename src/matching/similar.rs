@@ -18,10 +18,16 @@ use crate::domain::{IdeaText, Language};
 /// Answer weights in an idea's document: the title and the problem say what it is about.
 const DOC_WEIGHTS: [f32; 6] = [2.0, 1.0, 0.5, 0.3, 0.3, 0.3];
 
-/// The query words that gather candidates among the published ideas...
-const CANDIDATE_WORDS: usize = 16;
-/// ...and how many of the candidates are scored on every word.
+/// How many of the candidates gathered among the published ideas are scored on every word.
 const CANDIDATE_POOL: usize = 40;
+
+/// An idea's document, prepared apart from the index (see [`IdeaIndex::prepare`]).
+#[derive(Default)]
+pub struct Prepared {
+    doc: DocBuilder,
+    /// Words the index has not seen, with their field's weight.
+    new: Vec<(Arc<Analysed>, f32)>,
+}
 
 struct Entry {
     id: Uuid,
@@ -55,13 +61,20 @@ impl Default for IdeaIndex {
 }
 
 impl IdeaIndex {
-    /// The analysed words of an idea's fields, with each field's weight: the part of adding
-    /// an idea that needs no access to the index, so that many ideas can be analysed at once.
-    pub fn analyze(
+    /// This index's identity, for [`IdeaIndex::prepare`].
+    pub fn identity(&self) -> u64 {
+        self.identity
+    }
+
+    /// An idea's document as far as it can be built without the index: the words the index
+    /// `identity` has seen are turned into terms and merged, the new ones set aside. This is
+    /// most of the work of adding an idea, and many ideas can be prepared at once.
+    pub fn prepare(
+        identity: u64,
         idea: &IdeaText,
         language: Language,
         analyze: impl Fn(&str, Language) -> Vec<Arc<Analysed>>,
-    ) -> Vec<(Vec<Arc<Analysed>>, f32)> {
+    ) -> Prepared {
         let answers = &idea.answers;
         let texts = [
             Some(idea.title.as_str()),
@@ -71,43 +84,63 @@ impl IdeaIndex {
             answers.helpers.as_deref(),
             answers.new_alliances.as_deref(),
         ];
-        texts
-            .into_iter()
-            .zip(DOC_WEIGHTS)
-            .filter_map(|(text, weight)| Some((analyze(text?, language), weight)))
-            .collect()
-    }
-
-    /// Adds (or replaces) an idea whose fields are analysed.
-    pub fn insert_analysed(&mut self, id: Uuid, title: &str, fields: &[(Vec<Arc<Analysed>>, f32)]) {
-        self.remove(id);
-        let mut doc = DocBuilder::default();
-        for (words, weight) in fields {
-            for word in words {
+        let mut prepared = Prepared::default();
+        for (text, weight) in texts.into_iter().zip(DOC_WEIGHTS) {
+            let Some(text) = text else { continue };
+            for word in analyze(text, language) {
                 match word.idea_terms.get() {
-                    Some((owner, ids)) if *owner == self.identity => doc.add_ids(ids, *weight),
-                    _ => {
-                        let token = &word.token;
-                        let ids: Box<[u32]> = std::iter::once(&token.stem)
-                            .chain(&token.parts)
-                            .map(|term| self.terms.intern(term))
-                            .collect();
-                        doc.add_ids(&ids, *weight);
-                        // Another index may have claimed the word first: it then goes
-                        // through `intern` each time here, which is only slower.
-                        let _ = word.idea_terms.set((self.identity, ids));
-                    }
+                    Some((owner, ids)) if *owner == identity => prepared.doc.add_ids(ids, weight),
+                    _ => prepared.new.push((word, weight)),
                 }
             }
         }
-        let number = self.docs.push(doc);
-        self.entries.push(Entry {
-            id,
-            title: title.into(),
-            live: true,
-        });
-        self.by_id.insert(id, number);
-        self.live += 1;
+        prepared.doc.merge();
+        prepared
+    }
+
+    /// Adds (or replaces) prepared ideas: (id, title, prepared document).
+    pub fn insert_prepared<'a>(
+        &mut self,
+        ideas: impl IntoIterator<Item = (Uuid, &'a str, Prepared)>,
+    ) {
+        let mut docs = Vec::new();
+        let mut entries = Vec::new();
+        for (id, title, prepared) in ideas {
+            self.remove(id);
+            docs.push(self.document(prepared));
+            entries.push(Entry {
+                id,
+                title: title.into(),
+                live: true,
+            });
+        }
+        let first = self.docs.push_many(docs);
+        for (number, entry) in (first..).zip(entries) {
+            // The same idea twice in one batch: the later one stands.
+            if let Some(earlier) = self.by_id.insert(entry.id, number) {
+                self.entries[earlier as usize].live = false;
+                self.live -= 1;
+            }
+            self.entries.push(entry);
+            self.live += 1;
+        }
+    }
+
+    /// The document of a prepared idea, its new words interned.
+    fn document(&mut self, prepared: Prepared) -> DocBuilder {
+        let Prepared { mut doc, new } = prepared;
+        for (word, weight) in new {
+            let token = &word.token;
+            let ids: Box<[u32]> = std::iter::once(&token.stem)
+                .chain(&token.parts)
+                .map(|term| self.terms.intern(term))
+                .collect();
+            doc.add_ids(&ids, weight);
+            // Another index may have claimed the word first: it then goes through `intern`
+            // each time here, which is only slower.
+            let _ = word.idea_terms.set((self.identity, ids));
+        }
+        doc
     }
 
     /// Whether the idea is in.
@@ -196,7 +229,7 @@ impl IdeaIndex {
         let scorer = scorer.strongest(super::STRONGEST_TERMS);
         let least = super::uncalibrate(min_score);
         let mut scored: Vec<(u32, f32)> = scorer
-            .candidates(CANDIDATE_WORDS, CANDIDATE_POOL)
+            .candidates(super::CANDIDATE_WORDS, CANDIDATE_POOL)
             .into_iter()
             .filter(|(doc, score)| {
                 *score >= least
