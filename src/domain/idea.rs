@@ -400,6 +400,19 @@ pub struct StoredIdea {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// Why staff hid it, when they did.
+    pub hidden: Option<super::Hidden>,
+}
+
+impl StoredIdea {
+    /// The slugs of the beacons its matching found.
+    pub fn beacons(&self) -> Vec<String> {
+        self.matching
+            .iter()
+            .flat_map(|m| &m.beacons)
+            .map(|b| b.slug.clone())
+            .collect()
+    }
 }
 
 #[cfg(test)]

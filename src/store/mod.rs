@@ -8,10 +8,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+pub use crate::domain::catalog::{CatalogEntry, EntryKind};
 use crate::domain::{
-    ApiKey, Beacon, Catalog, DeliveryAttempt, DeliveryResult, FeedEntry, HistoryEntry, IdeaText,
-    Initiative, Network, PartnerRead, PendingDelivery, RoutingFeedback, StatusChange, StoredIdea,
-    Webhook,
+    ApiKey, Beacon, Catalog, DeliveryAttempt, DeliveryResult, FeedEntry, HistoryEntry, IdeaStatus,
+    IdeaText, Initiative, Moderation, Network, PartnerRead, PendingDelivery, RoutingFeedback,
+    StatusChange, StoredIdea, Webhook,
 };
 
 // `sql` defines the macro the backends expand, so it comes first.
@@ -71,7 +72,7 @@ pub enum ImportMode {
 }
 
 /// What an import did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ImportSummary {
     /// Networks written.
     pub networks: usize,
@@ -81,6 +82,28 @@ pub struct ImportSummary {
     pub beacons: usize,
     /// Entries removed (replace mode only).
     pub removed: usize,
+    /// Networks missing from the file that were kept as retired because ideas had been with
+    /// them (replace mode only).
+    pub retired: usize,
+}
+
+/// Whether a write creates an entry or changes one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryWrite {
+    /// Only when no entry (retired or not) has the slug.
+    Create,
+    /// Only when an entry has the slug; a retired one comes back.
+    Update,
+}
+
+/// What taking an entry out of the catalog did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Retirement {
+    /// Kept, but out of the public lists and matching: ideas or statistics name it.
+    Retired,
+    /// Gone: a network that never had an idea.
+    Deleted,
 }
 
 /// An `Idempotency-Key` remembered with the idea it created.
@@ -96,6 +119,48 @@ pub struct IdempotencyRecord {
     pub sealed_token: Vec<u8>,
     /// When the first request was made.
     pub created_at: DateTime<Utc>,
+}
+
+/// Filters of the staff's list of ideas; every one given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdeaFilter {
+    /// Only ideas with this status.
+    pub status: Option<IdeaStatus>,
+    /// Only ideas with this network.
+    pub network: Option<String>,
+    /// Only ideas the matching found to serve this beacon.
+    pub beacon: Option<String>,
+    /// Only ideas about this postcode.
+    pub postcode: Option<String>,
+    /// Only ideas received at or after this time.
+    pub created_from: Option<DateTime<Utc>>,
+    /// Only ideas received before this time.
+    pub created_to: Option<DateTime<Utc>>,
+    /// Only ideas whose title, answers or place contain this text (case-insensitive for
+    /// ASCII letters on SQLite, for all letters on PostgreSQL).
+    pub text: Option<String>,
+    /// Only hidden (`true`) or only visible (`false`) ideas.
+    pub hidden: Option<bool>,
+    /// Only ideas whose author agreed to publication.
+    pub published: Option<bool>,
+}
+
+/// A `LIKE` pattern that finds `text` anywhere, with `\` as the escape character.
+pub(crate) fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// Beacon slugs as the `ideas.beacons` column keeps them: `,a,b,` (null for none).
+pub(crate) fn beacon_list(slugs: &[String]) -> Option<String> {
+    (!slugs.is_empty()).then(|| format!(",{},", slugs.join(",")))
 }
 
 /// A page of the partner feed.
@@ -116,7 +181,7 @@ pub trait Store: Send + Sync + 'static {
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 
-    /// Slugs of the stored networks.
+    /// Slugs of the active (not retired) networks.
     async fn network_slugs(&self) -> Result<HashSet<String>, StoreError>;
     /// Writes a validated catalog in one transaction.
     async fn import_catalog(
@@ -124,7 +189,23 @@ pub trait Store: Send + Sync + 'static {
         catalog: &Catalog,
         mode: ImportMode,
     ) -> Result<ImportSummary, StoreError>;
-    /// Reads the whole catalog.
+    /// Creates or updates one catalog entry and bumps the catalog's revision, in one
+    /// transaction; `false` (nothing written) when a create finds the slug taken or an update
+    /// finds no entry.
+    async fn write_catalog_entry(
+        &self,
+        entry: &CatalogEntry,
+        write: EntryWrite,
+    ) -> Result<bool, StoreError>;
+    /// Takes an entry out of the catalog: a network that never had an idea is deleted with its
+    /// initiatives; anything else is retired. `None` when there is no such entry.
+    async fn retire_catalog_entry(
+        &self,
+        kind: EntryKind,
+        slug: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Retirement>, StoreError>;
+    /// Reads the whole active catalog (retired entries left out).
     async fn export_catalog(&self) -> Result<Catalog, StoreError>;
     /// All networks, in catalog order.
     async fn list_networks(&self) -> Result<Vec<Network>, StoreError>;
@@ -185,6 +266,25 @@ pub trait Store: Send + Sync + 'static {
     async fn find_api_keys(&self, prefix: &str) -> Result<Vec<(ApiKey, Vec<u8>)>, StoreError>;
     /// Notes that a key was used at `at`; written at most once a minute per key.
     async fn touch_api_key(&self, id: Uuid, at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Ideas that pass `filter`, newest first, before the id `before`.
+    async fn list_ideas(
+        &self,
+        filter: &IdeaFilter,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<StoredIdea>, StoreError>;
+    /// Ideas in triage, oldest first, after the id `after`.
+    async fn list_triage(
+        &self,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<StoredIdea>, StoreError>;
+    /// Hides or unhides an idea with the log entry, in one transaction; a hidden idea also
+    /// leaves the similar ideas stored with other ideas. `false` when there is no such idea
+    /// (or it was erased).
+    async fn moderate_idea(&self, moderation: &Moderation) -> Result<bool, StoreError>;
+    /// The moderation log of an idea, oldest first.
+    async fn list_moderation(&self, idea_id: Uuid) -> Result<Vec<Moderation>, StoreError>;
     /// Applies a partner's decision with its history entry and feed events in one transaction;
     /// `false` (and nothing written) when the idea's status or network is no longer the one
     /// the change starts from.

@@ -28,6 +28,9 @@ impl PostgresStore {
            FOR UPDATE OF o SKIP LOCKED)
          RETURNING id";
 
+    /// The ideas whose stored matching contains the text `$1` (an idea's id, as a LIKE pattern).
+    const MENTIONING: &'static str = "SELECT id, matching FROM ideas WHERE matching::text LIKE $1";
+
     /// Connects to a `postgres://` URL. Requests wait at most 3 s for a connection, so that an
     /// unreachable database answers 503 quickly instead of piling up.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {

@@ -31,6 +31,9 @@ impl SqliteStore {
            ORDER BY o.next_attempt_at, o.id LIMIT $3)
          RETURNING id";
 
+    /// The ideas whose stored matching contains the text `$1` (an idea's id, as a LIKE pattern).
+    const MENTIONING: &'static str = "SELECT id, matching FROM ideas WHERE matching LIKE $1";
+
     /// Opens (and creates when missing) the database file of a `sqlite://` URL.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?

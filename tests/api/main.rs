@@ -4,6 +4,8 @@
 #[macro_use]
 mod helpers;
 
+mod admin_catalog;
+mod admin_ideas;
 mod browser;
 mod catalog;
 mod cli;
