@@ -12,6 +12,7 @@ pub mod masking;
 pub mod moderation;
 pub mod problems;
 pub mod questions;
+pub mod stats;
 pub mod webhooks;
 
 pub use catalog::{Beacon, Catalog, Initiative, LocalizedText, Network};

@@ -109,6 +109,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(admin::keys::create_api_key)
                 .service(admin::keys::list_api_keys)
                 .service(admin::keys::revoke_api_key)
+                .service(admin::stats::get_stats)
+                .service(admin::stats::export_ideas)
                 .service(admin::ideas::list_admin_ideas)
                 .service(admin::ideas::list_triage)
                 .service(admin::ideas::get_admin_idea)

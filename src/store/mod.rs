@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub use crate::domain::catalog::{CatalogEntry, EntryKind};
+use crate::domain::stats::IdeaFacts;
 use crate::domain::{
     ApiKey, Beacon, Catalog, DeliveryAttempt, DeliveryResult, FeedEntry, HistoryEntry, IdeaStatus,
     IdeaText, Initiative, Moderation, Network, PartnerRead, PendingDelivery, RoutingFeedback,
@@ -273,6 +274,13 @@ pub trait Store: Send + Sync + 'static {
         before: Option<Uuid>,
         limit: u32,
     ) -> Result<Vec<StoredIdea>, StoreError>;
+    /// What statistics need of every idea received in `[from, to)` (either bound open),
+    /// erased ones included.
+    async fn idea_facts(
+        &self,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> Result<Vec<IdeaFacts>, StoreError>;
     /// Ideas in triage, oldest first, after the id `after`.
     async fn list_triage(
         &self,

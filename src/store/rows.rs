@@ -5,6 +5,7 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::{IdempotencyRecord, StoreError};
+use crate::domain::stats::IdeaFacts;
 use crate::domain::{
     ActorKind, Answers, ApiKey, Beacon, Consent, Contact, DecisionKind, DeliveryAttempt,
     DeliveryOutcome, EventType, FeedEntry, Hidden, HistoryEntry, IdeaEvent, IdeaStatus, Initiative,
@@ -442,6 +443,39 @@ impl TryFrom<PendingRow> for PendingDelivery {
             attempt: row.attempt,
             created_at: row.created_at,
             event: FeedEntry::try_from(row.entry)?.event,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct FactsRow {
+    pub created_at: DateTime<Utc>,
+    pub status: String,
+    pub network: Option<String>,
+    pub postcode: Option<String>,
+    pub beacons: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<String>,
+}
+
+impl TryFrom<FactsRow> for IdeaFacts {
+    type Error = StoreError;
+
+    fn try_from(row: FactsRow) -> Result<Self, StoreError> {
+        Ok(IdeaFacts {
+            created_at: row.created_at,
+            status: IdeaStatus::from_code(&row.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("idea status {:?}", row.status)))?,
+            network: row.network,
+            postcode: row.postcode,
+            beacons: row
+                .beacons
+                .unwrap_or_default()
+                .split(',')
+                .filter(|b| !b.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            first_decision: row.decided_at.zip(row.decided_by),
         })
     }
 }

@@ -694,6 +694,27 @@ macro_rules! impl_sql_store {
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
+            async fn idea_facts(
+                &self,
+                from: Option<chrono::DateTime<chrono::Utc>>,
+                to: Option<chrono::DateTime<chrono::Utc>>,
+            ) -> Result<Vec<$crate::domain::stats::IdeaFacts>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::FactsRow> = sqlx::query_as(
+                    "SELECT i.created_at, i.status, i.network, i.postcode, i.beacons,
+                       (SELECT h.at FROM idea_history h WHERE h.idea_id = i.id AND h.actor = 'partner'
+                        ORDER BY h.id LIMIT 1) AS decided_at,
+                       (SELECT h.from_network FROM idea_history h WHERE h.idea_id = i.id AND h.actor = 'partner'
+                        ORDER BY h.id LIMIT 1) AS decided_by
+                     FROM ideas i
+                     WHERE ($1 IS NULL OR i.created_at >= $1) AND ($2 IS NULL OR i.created_at < $2)",
+                )
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
             async fn list_triage(
                 &self,
                 after: Option<uuid::Uuid>,

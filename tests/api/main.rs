@@ -6,6 +6,7 @@ mod helpers;
 
 mod admin_catalog;
 mod admin_ideas;
+mod admin_stats;
 mod browser;
 mod catalog;
 mod cli;

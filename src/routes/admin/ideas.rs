@@ -114,10 +114,10 @@ pub struct TriageItem {
     pub candidates: Vec<NetworkMatch>,
 }
 
-/// Filters and paging of the staff's idea list.
+/// Filters of the staff's idea list and export.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct AdminIdeaQuery {
+pub struct IdeaFilterQuery {
     /// Only ideas with this status.
     pub status: Option<IdeaStatus>,
     /// Only ideas with this network.
@@ -140,12 +140,6 @@ pub struct AdminIdeaQuery {
     pub q: Option<String>,
     /// Only hidden (`true`) or only visible (`false`) ideas.
     pub hidden: Option<bool>,
-    /// Page size.
-    #[param(minimum = 1, maximum = 100, default = 20)]
-    pub limit: Option<u32>,
-    /// `next_cursor` of the previous page.
-    #[param(max_length = 200)]
-    pub cursor: Option<String>,
 }
 
 /// The filter parameters of the staff's idea list, read into a filter.
@@ -193,7 +187,7 @@ pub fn read_filter(query: &QueryParams) -> IdeaFilter {
 #[utoipa::path(
     tag = "admin",
     security(("api_key" = [])),
-    params(AdminIdeaQuery),
+    params(IdeaFilterQuery, crate::routes::admin::keys::PageQuery),
     responses((status = 200, description = "A page of ideas.", body = Page<AdminIdeaSummary>))
 )]
 #[get("/admin/ideas")]

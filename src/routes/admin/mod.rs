@@ -4,3 +4,4 @@ pub mod audit;
 pub mod catalog;
 pub mod ideas;
 pub mod keys;
+pub mod stats;
