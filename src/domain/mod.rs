@@ -20,7 +20,9 @@ pub use decisions::{
     ActorKind, DecisionKind, HistoryEntry, NewDecision, RoutingFeedback, StaffRoute, StatusChange,
 };
 pub use events::{EventType, FeedEntry, IdeaEvent, PartnerRead};
-pub use idea::{Answers, Consent, Contact, IdeaStatus, IdeaText, Location, NewIdea, StoredIdea};
+pub use idea::{
+    Answers, Consent, ConsentChange, Contact, IdeaStatus, IdeaText, Location, NewIdea, StoredIdea,
+};
 pub use keys::{ApiKey, NewApiKey, Role};
 pub use language::Language;
 pub use moderation::{Hidden, Moderation, ModerationAction, NewModeration};

@@ -214,7 +214,10 @@ mod tests {
     #[test]
     fn known_paths_allow_their_methods_and_unknown_paths_none() {
         let table = RouteTable::from_openapi(&openapi());
-        assert_eq!(table.allowed("/v1/ideas"), Some(&[Method::POST][..]));
+        assert_eq!(
+            table.allowed("/v1/ideas"),
+            Some(&[Method::GET, Method::POST][..])
+        );
         assert_eq!(table.allowed("/v1/networks/x"), Some(&[Method::GET][..]));
         assert_eq!(table.allowed("/v1/networks/"), None);
         assert_eq!(table.allowed("/v1/nothing"), None);

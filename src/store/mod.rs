@@ -11,9 +11,9 @@ use uuid::Uuid;
 pub use crate::domain::catalog::{CatalogEntry, EntryKind};
 use crate::domain::stats::IdeaFacts;
 use crate::domain::{
-    ApiKey, Beacon, Catalog, DeliveryAttempt, DeliveryResult, FeedEntry, HistoryEntry, IdeaStatus,
-    IdeaText, Initiative, Moderation, Network, PartnerRead, PendingDelivery, RoutingFeedback,
-    StatusChange, StoredIdea, Webhook,
+    ApiKey, Beacon, Catalog, Consent, DeliveryAttempt, DeliveryResult, FeedEntry, HistoryEntry,
+    IdeaStatus, IdeaText, Initiative, Moderation, Network, PartnerRead, PendingDelivery,
+    RoutingFeedback, StatusChange, StoredIdea, Webhook,
 };
 
 // `sql` defines the macro the backends expand, so it comes first.
@@ -297,10 +297,26 @@ pub trait Store: Send + Sync + 'static {
     /// `false` (and nothing written) when the idea's status or network is no longer the one
     /// the change starts from.
     async fn apply_change(&self, change: &StatusChange) -> Result<bool, StoreError>;
-    /// Erases an idea with everything kept with it (history, idempotency key), and tells
-    /// every network that had it in its feed, in one transaction; `false` when there is no
-    /// such idea.
+    /// Erases an idea's free text and contact data wherever they are kept, in one
+    /// transaction: an anonymous row remains for statistics (network, status `erased`, dates,
+    /// postcode, language, beacons), history and moderation lose their notes, the idempotency
+    /// key goes, other ideas' stored similar ideas forget it, and every network that had it
+    /// in its feed is told (`idea.erased`). On SQLite the write-ahead log is then checkpointed,
+    /// so the old bytes leave the files. `false` when there is no such idea (or it was erased).
     async fn erase_idea(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Writes an idea's consent; with `erase_contact`, its contact data is erased too (as
+    /// thoroughly as by [`Store::erase_idea`]). `false` when there is no such idea.
+    async fn update_consent(
+        &self,
+        id: Uuid,
+        consent: Consent,
+        erase_contact: bool,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// One API key, revoked or not.
+    async fn get_api_key(&self, id: Uuid) -> Result<Option<ApiKey>, StoreError>;
+    /// The feed entries about one idea, in order: which networks were told what, and when.
+    async fn idea_feed(&self, idea_id: Uuid) -> Result<Vec<FeedEntry>, StoreError>;
     /// The history of an idea, oldest first.
     async fn idea_history(&self, idea_id: Uuid) -> Result<Vec<HistoryEntry>, StoreError>;
     /// Every partner decision, oldest first: what routing learns from.

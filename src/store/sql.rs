@@ -820,19 +820,37 @@ macro_rules! impl_sql_store {
                 at: chrono::DateTime<chrono::Utc>,
             ) -> Result<bool, $crate::store::StoreError> {
                 let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                let erased = sqlx::query(
+                    "UPDATE ideas SET title = '', problem = '', helpers = NULL, motivation = NULL,
+                       existing_initiatives = NULL, new_alliances = NULL, place = NULL,
+                       contact_name = NULL, contact_email = NULL, contact_phone = NULL,
+                       consent_contact = FALSE, consent_share = FALSE, consent_publish = FALSE,
+                       status = 'erased', citizen_token_hash = $2, matching = NULL,
+                       hidden_at = NULL, hidden_reason = NULL, updated_at = $3
+                     WHERE id = $1 AND status <> 'erased'",
+                )
+                .bind(id)
+                .bind(Vec::<u8>::new())
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                if erased.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                for statement in [
+                    "UPDATE idea_history SET note = NULL WHERE idea_id = $1",
+                    "UPDATE moderation_log SET reason = NULL WHERE idea_id = $1",
+                    "DELETE FROM idempotency_keys WHERE idea_id = $1",
+                ] {
+                    sqlx::query(statement).bind(id).execute(&mut *tx).await?;
+                }
+                forget_similar!(tx, Self::MENTIONING, id);
                 let told: Vec<(String,)> = sqlx::query_as(
                     "SELECT DISTINCT network FROM feed_entries WHERE idea_id = $1 ORDER BY network",
                 )
                 .bind(id)
                 .fetch_all(&mut *tx)
                 .await?;
-                let erased = sqlx::query("DELETE FROM ideas WHERE id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                if erased.rows_affected() != 1 {
-                    return Ok(false);
-                }
                 for (network,) in told {
                     let event = $crate::domain::IdeaEvent {
                         network,
@@ -844,7 +862,71 @@ macro_rules! impl_sql_store {
                     append_event!(tx, &event);
                 }
                 tx.commit().await?;
+                self.forget_freed_pages().await?;
                 Ok(true)
+            }
+
+            #[tracing::instrument(skip_all, fields(idea_id = %id))]
+            async fn update_consent(
+                &self,
+                id: uuid::Uuid,
+                consent: $crate::domain::Consent,
+                erase_contact: bool,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let update: &'static str = if erase_contact {
+                    "UPDATE ideas SET consent_contact = $2, consent_share = $3, consent_publish = $4,
+                       updated_at = $5, contact_name = NULL, contact_email = NULL, contact_phone = NULL
+                     WHERE id = $1 AND status <> 'erased'"
+                } else {
+                    "UPDATE ideas SET consent_contact = $2, consent_share = $3, consent_publish = $4,
+                       updated_at = $5
+                     WHERE id = $1 AND status <> 'erased'"
+                };
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                let updated = sqlx::query(update)
+                    .bind(id)
+                    .bind(consent.contact)
+                    .bind(consent.share_contact_with_partners)
+                    .bind(consent.publish)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                if !consent.publish {
+                    forget_similar!(tx, Self::MENTIONING, id);
+                }
+                tx.commit().await?;
+                if erase_contact {
+                    self.forget_freed_pages().await?;
+                }
+                Ok(updated.rows_affected() == 1)
+            }
+
+            async fn get_api_key(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<Option<$crate::domain::ApiKey>, $crate::store::StoreError> {
+                let row: Option<$crate::store::rows::ApiKeyRow> =
+                    sqlx::query_as("SELECT * FROM api_keys WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map(|row| <($crate::domain::ApiKey, Vec<u8>)>::try_from(row).map(|(key, _)| key))
+                    .transpose()
+            }
+
+            async fn idea_feed(
+                &self,
+                idea_id: uuid::Uuid,
+            ) -> Result<Vec<$crate::domain::FeedEntry>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::FeedRow> = sqlx::query_as(
+                    "SELECT position, network, idea_id, event, status, at FROM feed_entries
+                     WHERE idea_id = $1 ORDER BY position",
+                )
+                .bind(idea_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
             }
 
             async fn idea_history(

@@ -9,6 +9,7 @@ mod admin_ideas;
 mod admin_stats;
 mod browser;
 mod catalog;
+mod citizens;
 mod cli;
 mod decisions;
 mod http;
