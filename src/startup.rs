@@ -54,6 +54,11 @@ impl Application {
             store.clone(),
             config.webhooks.clone(),
         ));
+        actix_web::rt::spawn(crate::jobs::retention::run(
+            store.clone(),
+            config.retention.clone(),
+            Arc::new(crate::jobs::retention::SystemClock),
+        ));
         let listener = TcpListener::bind(config.bind)?;
         Self::serve(store, matcher, listener, config)
     }

@@ -249,6 +249,18 @@ pub trait Store: Send + Sync + 'static {
         after: Option<Uuid>,
         limit: u32,
     ) -> Result<Vec<(Uuid, IdeaText)>, StoreError>;
+    /// Anonymises the contact data of up to `limit` ideas last changed before `cutoff` (the
+    /// consent to keep and share it goes with it), in one transaction; returns how many.
+    async fn anonymise_contacts_before(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, StoreError>;
+    /// Deletes the audit entries (reads of ideas) made before `cutoff`; returns how many.
+    async fn delete_reads_before(&self, cutoff: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Makes sure erased bytes have left the database files (on SQLite, checkpoints the
+    /// write-ahead log; see [`Store::erase_idea`]).
+    async fn forget_erased(&self) -> Result<(), StoreError>;
     /// Forgets the idempotency keys created before `cutoff`; returns how many.
     async fn delete_idempotency_keys_before(
         &self,

@@ -578,6 +578,43 @@ macro_rules! impl_sql_store {
                     .collect()
             }
 
+            async fn anonymise_contacts_before(
+                &self,
+                cutoff: chrono::DateTime<chrono::Utc>,
+                limit: u32,
+            ) -> Result<u64, $crate::store::StoreError> {
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                let done = sqlx::query(
+                    "UPDATE ideas SET contact_name = NULL, contact_email = NULL, contact_phone = NULL,
+                       consent_contact = FALSE, consent_share = FALSE
+                     WHERE id IN (
+                       SELECT id FROM ideas WHERE updated_at < $1
+                         AND (contact_name IS NOT NULL OR contact_email IS NOT NULL OR contact_phone IS NOT NULL)
+                       LIMIT $2)",
+                )
+                .bind(cutoff)
+                .bind(i64::from(limit))
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn delete_reads_before(
+                &self,
+                cutoff: chrono::DateTime<chrono::Utc>,
+            ) -> Result<u64, $crate::store::StoreError> {
+                let done = sqlx::query("DELETE FROM partner_reads WHERE at < $1")
+                    .bind(cutoff)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn forget_erased(&self) -> Result<(), $crate::store::StoreError> {
+                self.forget_freed_pages().await
+            }
+
             async fn delete_idempotency_keys_before(
                 &self,
                 cutoff: chrono::DateTime<chrono::Utc>,

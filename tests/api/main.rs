@@ -17,6 +17,7 @@ mod ideas;
 mod keys;
 mod matching;
 mod partners;
+mod retention;
 mod tenants;
 mod webhooks;
 
