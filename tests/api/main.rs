@@ -18,6 +18,7 @@ mod keys;
 mod matching;
 mod partners;
 mod retention;
+mod roles;
 mod tenants;
 mod webhooks;
 
