@@ -267,8 +267,8 @@ async fn import(config: &Config, file: &Path, replace: bool) -> Result<(), Strin
         .await
         .map_err(|e| e.to_string())?;
     eprintln!(
-        "imported {} networks, {} initiatives, {} beacons; removed {}",
-        summary.networks, summary.initiatives, summary.beacons, summary.removed
+        "imported {} networks, {} initiatives, {} beacons; removed {}, retired {}",
+        summary.networks, summary.initiatives, summary.beacons, summary.removed, summary.retired
     );
     Ok(())
 }

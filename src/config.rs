@@ -50,6 +50,29 @@ impl Default for WebhookSettings {
     }
 }
 
+/// What the retention job keeps, and for how long.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionSettings {
+    /// `SAMMEN_CONTACT_RETENTION_DAYS`: contact data is anonymised this many days after the
+    /// idea's last change.
+    pub contact_days: u32,
+    /// `SAMMEN_AUDIT_RETENTION_DAYS`: audit entries (reads of ideas) are deleted after this
+    /// many days.
+    pub audit_days: u32,
+    /// `SAMMEN_RETENTION_INTERVAL_MINUTES`: how often the job runs.
+    pub interval: Duration,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self {
+            contact_days: 730,
+            audit_days: 1095,
+            interval: Duration::from_secs(3600),
+        }
+    }
+}
+
 /// All settings of the service.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -70,6 +93,8 @@ pub struct Config {
     pub routing_min_confidence: f32,
     /// `SAMMEN_WEBHOOK_*`.
     pub webhooks: WebhookSettings,
+    /// `SAMMEN_*_RETENTION_*`.
+    pub retention: RetentionSettings,
 }
 
 /// A setting that cannot be used; start-up stops with this one line.
@@ -222,6 +247,27 @@ impl Config {
             timeout: millis("SAMMEN_WEBHOOK_TIMEOUT_MS", defaults.timeout)?,
         };
 
+        let whole = |var: &'static str, default: u32, max: u32| -> Result<u32, ConfigError> {
+            match get(var)? {
+                None => Ok(default),
+                Some(text) => match text.trim().parse::<u32>() {
+                    Ok(n) if (1..=max).contains(&n) => Ok(n),
+                    _ => Err(invalid(
+                        var,
+                        format!("{text:?} is not a whole number from 1 to {max}"),
+                    )),
+                },
+            }
+        };
+        let kept = RetentionSettings::default();
+        let retention = RetentionSettings {
+            contact_days: whole("SAMMEN_CONTACT_RETENTION_DAYS", kept.contact_days, 36_500)?,
+            audit_days: whole("SAMMEN_AUDIT_RETENTION_DAYS", kept.audit_days, 36_500)?,
+            interval: Duration::from_secs(
+                60 * u64::from(whole("SAMMEN_RETENTION_INTERVAL_MINUTES", 60, 10_080)?),
+            ),
+        };
+
         Ok(Config {
             database_url,
             bind,
@@ -231,6 +277,7 @@ impl Config {
             log_format,
             routing_min_confidence,
             webhooks,
+            retention,
         })
     }
 }
@@ -271,6 +318,11 @@ mod tests {
         assert_eq!(c.log_format, LogFormat::Text);
         assert_eq!(c.webhooks, WebhookSettings::default());
         assert!(!c.webhooks.allow_private);
+        assert_eq!(c.retention, RetentionSettings::default());
+        assert_eq!(
+            (c.retention.contact_days, c.retention.audit_days),
+            (730, 1095)
+        );
     }
 
     #[test]
@@ -287,6 +339,9 @@ mod tests {
             ("SAMMEN_WEBHOOK_RETRY_BASE_MS", "0"),
             ("SAMMEN_WEBHOOK_POLL_MS", "soon"),
             ("SAMMEN_WEBHOOK_TIMEOUT_MS", "-1"),
+            ("SAMMEN_CONTACT_RETENTION_DAYS", "0"),
+            ("SAMMEN_AUDIT_RETENTION_DAYS", "two years"),
+            ("SAMMEN_RETENTION_INTERVAL_MINUTES", "99999"),
         ] {
             let error = config(&[(var, value)]).unwrap_err();
             assert_eq!(error.var, var);

@@ -57,6 +57,9 @@ pub enum ApiError {
     /// A request with the same `Idempotency-Key` is being processed.
     #[error("idempotency key in use")]
     IdempotencyKeyInUse,
+    /// A catalog entry with this slug exists already.
+    #[error("slug taken")]
+    SlugTaken,
     /// The idea changed since it was read, or already has this decision.
     #[error("idea changed")]
     IdeaChanged,
@@ -131,7 +134,9 @@ impl ApiError {
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::IdempotencyKeyInUse | ApiError::IdeaChanged => StatusCode::CONFLICT,
+            ApiError::IdempotencyKeyInUse | ApiError::IdeaChanged | ApiError::SlugTaken => {
+                StatusCode::CONFLICT
+            }
             ApiError::NotReady | ApiError::Store(StoreError::Unavailable(_)) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -180,8 +185,8 @@ impl ApiError {
                 "payload-too-large",
                 pick("For stort indhold", "Payload too large"),
                 pick(
-                    "Indholdet må højst fylde 64 KiB.",
-                    "The body may be at most 64 KiB.",
+                    "Indholdet må højst fylde 64 KiB (et katalog 4 MiB).",
+                    "The body may be at most 64 KiB (a catalog 4 MiB).",
                 ),
             ),
             ApiError::Unauthorized => (
@@ -238,6 +243,14 @@ impl ApiError {
                 pick(
                     "En forespørgsel med samme Idempotency-Key behandles; prøv igen om lidt.",
                     "A request with the same Idempotency-Key is being processed; retry shortly.",
+                ),
+            ),
+            ApiError::SlugTaken => (
+                "slug-taken",
+                pick("Slug findes allerede", "Slug already taken"),
+                pick(
+                    "Et katalogelement har allerede denne slug (måske et udfaset); brug PUT for at ændre det.",
+                    "A catalog entry already has this slug (perhaps a retired one); use PUT to change it.",
                 ),
             ),
             ApiError::IdeaChanged => (
@@ -311,6 +324,16 @@ impl ApiError {
             response.insert_header((header::RETRY_AFTER, "2"));
         }
         response.json(self.problem(language))
+    }
+}
+
+impl From<crate::domain::decisions::PlanError> for ApiError {
+    fn from(error: crate::domain::decisions::PlanError) -> Self {
+        use crate::domain::decisions::PlanError;
+        match error {
+            PlanError::Invalid(problems) => ApiError::InvalidBody(problems),
+            PlanError::AlreadyAccepted => ApiError::IdeaChanged,
+        }
     }
 }
 

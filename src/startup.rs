@@ -55,6 +55,11 @@ impl Application {
             store.clone(),
             config.webhooks.clone(),
         ));
+        actix_web::rt::spawn(crate::jobs::retention::run(
+            store.clone(),
+            config.retention.clone(),
+            Arc::new(crate::jobs::retention::SystemClock),
+        ));
         let listener = TcpListener::bind(config.bind)?;
         Self::serve(store, matcher, listener, config)
     }
@@ -198,7 +203,10 @@ async fn follow_catalog(store: Arc<dyn Store>, matcher: Arc<Matcher>, indexed: i
 
 /// Loads the built-in catalog into an empty database when asked to.
 pub async fn seed(store: &dyn Store, seed: Seed) -> Result<(), StoreError> {
+    // A catalog that was ever written (revision above 0) is never seeded again, even when
+    // staff have retired all of it.
     if seed == Seed::Aalborg
+        && store.catalog_revision().await? == 0
         && store.network_slugs().await?.is_empty()
         && store.list_beacons().await?.is_empty()
     {

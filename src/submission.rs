@@ -53,6 +53,7 @@ pub async fn submit(
         citizen_token_hash: token.hash(),
         created_at: now,
         updated_at: now,
+        hidden: None,
         idea,
     };
     let record = request.map(|r| IdempotencyRecord {

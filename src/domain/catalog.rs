@@ -164,6 +164,82 @@ impl Catalog {
     }
 }
 
+/// One entry of the catalog, as an administrator writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatalogEntry {
+    /// A network.
+    Network(Network),
+    /// An initiative.
+    Initiative(Initiative),
+    /// A beacon.
+    Beacon(Beacon),
+}
+
+impl CatalogEntry {
+    /// The entry's slug.
+    pub fn slug(&self) -> &str {
+        match self {
+            CatalogEntry::Network(n) => &n.slug,
+            CatalogEntry::Initiative(i) => &i.slug,
+            CatalogEntry::Beacon(b) => &b.slug,
+        }
+    }
+}
+
+/// The kinds of catalog entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// Networks.
+    Network,
+    /// Initiatives.
+    Initiative,
+    /// Beacons.
+    Beacon,
+}
+
+impl EntryKind {
+    /// The member of a catalog document that holds entries of this kind.
+    pub fn member(self) -> &'static str {
+        match self {
+            EntryKind::Network => "networks",
+            EntryKind::Initiative => "initiatives",
+            EntryKind::Beacon => "beacons",
+        }
+    }
+}
+
+impl CatalogEntry {
+    /// Validates one entry of `kind` as the catalog file writes it, with the same rules as an
+    /// import; problems name the entry's own fields (`name.da`, not `networks[0].name.da`).
+    pub fn parse(
+        kind: EntryKind,
+        value: &Value,
+        stored_networks: &HashSet<String>,
+    ) -> Result<CatalogEntry, Vec<FieldProblem>> {
+        let member = kind.member();
+        let document = serde_json::json!({ member: [value] });
+        let prefix = format!("{member}[0]");
+        let mut catalog = Catalog::parse(&document, stored_networks).map_err(|problems| {
+            problems
+                .into_iter()
+                .map(|p| FieldProblem {
+                    field: match p.field.strip_prefix(&prefix) {
+                        Some("") => "body".to_owned(),
+                        Some(rest) => rest.trim_start_matches('.').to_owned(),
+                        None => p.field,
+                    },
+                    code: p.code,
+                })
+                .collect::<Vec<_>>()
+        })?;
+        Ok(match kind {
+            EntryKind::Network => CatalogEntry::Network(catalog.networks.remove(0)),
+            EntryKind::Initiative => CatalogEntry::Initiative(catalog.initiatives.remove(0)),
+            EntryKind::Beacon => CatalogEntry::Beacon(catalog.beacons.remove(0)),
+        })
+    }
+}
+
 /// Reads each element of an array of objects, and reports slugs that repeat an earlier one.
 fn read_each<T: HasSlug>(
     root: &ObjectReader<'_>,

@@ -24,6 +24,9 @@ pub enum DecisionKind {
     Decline,
     /// Better with another network: the idea is routed to `network`.
     Forward,
+    /// Municipal staff routed the idea by hand (from triage, or away from a network); not a
+    /// partner's choice (422 on the partner route).
+    Route,
 }
 
 impl DecisionKind {
@@ -33,6 +36,7 @@ impl DecisionKind {
             DecisionKind::Accept => "accept",
             DecisionKind::Decline => "decline",
             DecisionKind::Forward => "forward",
+            DecisionKind::Route => "route",
         }
     }
 
@@ -42,6 +46,7 @@ impl DecisionKind {
             DecisionKind::Accept,
             DecisionKind::Decline,
             DecisionKind::Forward,
+            DecisionKind::Route,
         ]
         .into_iter()
         .find(|d| d.code() == code)
@@ -52,7 +57,7 @@ impl DecisionKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewDecision {
-    /// `accept`, `decline` or `forward`.
+    /// `accept`, `decline` or `forward` (`route` is for staff only).
     pub decision: DecisionKind,
     /// The network to forward to: required with `forward`, not allowed otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -83,7 +88,7 @@ impl NewDecision {
 fn read_decision(r: &ObjectReader<'_>) -> Option<NewDecision> {
     let problems = r.problems();
     let decision = r.string("decision", true).and_then(|code| {
-        let kind = DecisionKind::from_code(code);
+        let kind = DecisionKind::from_code(code).filter(|k| *k != DecisionKind::Route);
         if kind.is_none() {
             problems.add("decision", ProblemCode::InvalidValue);
         }
@@ -98,17 +103,109 @@ fn read_decision(r: &ObjectReader<'_>) -> Option<NewDecision> {
         }
         _ => {}
     }
-    let note = match r.string("note", false) {
-        Some(raw) if !raw.trim().is_empty() => {
-            Some(check_text(problems, "note", raw, 1, NOTE_MAX, true)?)
-        }
-        _ => None,
-    };
+    let note = read_note(r)?;
     Some(NewDecision {
         decision: decision?,
         network,
         note,
     })
+}
+
+/// The optional `note` of a decision or a route: `Some(None)` when absent or blank, `None`
+/// when it breaks the rules.
+fn read_note(r: &ObjectReader<'_>) -> Option<Option<String>> {
+    match r.string("note", false) {
+        Some(raw) if !raw.trim().is_empty() => Some(Some(check_text(
+            r.problems(),
+            "note",
+            raw,
+            1,
+            NOTE_MAX,
+            true,
+        )?)),
+        _ => Some(None),
+    }
+}
+
+/// The body of `POST /v1/admin/ideas/{id}/route`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffRoute {
+    /// The network that should take the idea.
+    #[schema(max_length = 63, example = "tryg-aalborg")]
+    pub network: String,
+    /// Why, for the citizen and the network to read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2000, example = "Handler om tryghed i Vejgaard.")]
+    pub note: Option<String>,
+}
+
+impl StaffRoute {
+    /// Validates a request body, reporting every problem at once. Whether the network exists
+    /// is checked by [`StaffRoute::change`].
+    pub fn parse(body: &Value) -> Result<Self, Vec<FieldProblem>> {
+        let problems = Problems::default();
+        let route = ObjectReader::new(body, "", &["network", "note"], &problems).and_then(|r| {
+            let network = r.string("network", true).and_then(|slug| {
+                if is_slug(slug) {
+                    Some(slug.to_owned())
+                } else {
+                    problems.add("network", ProblemCode::InvalidSlug);
+                    None
+                }
+            });
+            let note = read_note(&r);
+            Some(StaffRoute {
+                network: network?,
+                note: note?,
+            })
+        });
+        problems
+            .into_result(route)
+            .map(|r| r.expect("no problems means a route"))
+    }
+
+    /// The change that routes `idea` to this route's network, made by the admin key `key_id`:
+    /// the network gets `idea.routed`, the one that had it `idea.status_changed`.
+    pub fn change(
+        self,
+        idea: &super::StoredIdea,
+        known_networks: &std::collections::HashSet<String>,
+        key_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<StatusChange, PlanError> {
+        check_target(&self.network, idea.network.as_deref(), known_networks)?;
+        let status = IdeaStatus::Routed;
+        let event = |network: &str, event| IdeaEvent {
+            network: network.to_owned(),
+            idea_id: idea.id,
+            event,
+            status,
+            at,
+        };
+        let mut events: Vec<IdeaEvent> = idea
+            .network
+            .iter()
+            .map(|previous| event(previous, super::EventType::IdeaStatusChanged))
+            .collect();
+        events.push(event(&self.network, super::EventType::IdeaRouted));
+        Ok(StatusChange {
+            idea_id: idea.id,
+            from_status: idea.status,
+            from_network: idea.network.clone(),
+            key_id,
+            entry: HistoryEntry {
+                at,
+                actor: ActorKind::Staff,
+                actor_network: None,
+                decision: Some(DecisionKind::Route),
+                status,
+                network: Some(self.network),
+                note: self.note,
+            },
+            events,
+        })
+    }
 }
 
 /// Who made a change.
@@ -119,6 +216,8 @@ pub enum ActorKind {
     Matching,
     /// A partner network.
     Partner,
+    /// Municipal staff (triage and moderation).
+    Staff,
 }
 
 impl ActorKind {
@@ -127,6 +226,7 @@ impl ActorKind {
         match self {
             ActorKind::Matching => "matching",
             ActorKind::Partner => "partner",
+            ActorKind::Staff => "staff",
         }
     }
 
@@ -135,6 +235,7 @@ impl ActorKind {
         match code {
             "matching" => Some(ActorKind::Matching),
             "partner" => Some(ActorKind::Partner),
+            "staff" => Some(ActorKind::Staff),
             _ => None,
         }
     }
@@ -145,17 +246,17 @@ impl ActorKind {
 pub struct HistoryEntry {
     /// When.
     pub at: DateTime<Utc>,
-    /// Who: `matching` or `partner`.
+    /// Who: `matching`, `partner` or `staff`.
     pub actor: ActorKind,
     /// The network a partner acted for; null for the matching.
     pub actor_network: Option<String>,
-    /// The partner's decision; null for the matching.
+    /// The decision (`route` for staff); null for the matching.
     pub decision: Option<DecisionKind>,
     /// The idea's status after the change.
     pub status: IdeaStatus,
     /// The network that has the idea after the change; null in triage.
     pub network: Option<String>,
-    /// The partner's note.
+    /// The note of the partner or staff.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -170,7 +271,7 @@ pub struct StatusChange {
     pub from_status: IdeaStatus,
     /// Its network before: the change applies only if it still is.
     pub from_network: Option<String>,
-    /// The key that decided.
+    /// The key that decided (a partner's or an admin's).
     pub key_id: Uuid,
     /// The history entry (its status and network are the idea's new ones).
     pub entry: HistoryEntry,
@@ -178,15 +279,18 @@ pub struct StatusChange {
     pub events: Vec<IdeaEvent>,
 }
 
-/// A partner's decision as routing feedback: which network decided what about which idea.
+/// A decision as routing feedback: which network (or staff) decided what about which idea.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RoutingFeedback {
     /// The idea.
     pub idea_id: Uuid,
     /// When.
     pub at: DateTime<Utc>,
-    /// The network that decided (the one that had the idea).
-    pub from_network: String,
+    /// `partner` (a network's decision) or `staff` (a route by hand).
+    pub actor: ActorKind,
+    /// The network that had the idea: the one that decided, for a partner; `None` when staff
+    /// routed an idea out of triage.
+    pub from_network: Option<String>,
     /// What it decided.
     pub decision: DecisionKind,
     /// The network the idea went to: the same one on accept, the target of a forward, the next
@@ -237,6 +341,25 @@ pub enum PlanError {
     AlreadyAccepted,
 }
 
+/// Whether an idea may move to `target`: a network of the catalog other than its `current` one.
+fn check_target(
+    target: &str,
+    current: Option<&str>,
+    known_networks: &std::collections::HashSet<String>,
+) -> Result<(), PlanError> {
+    let code = if current == Some(target) {
+        ProblemCode::InvalidValue
+    } else if !known_networks.contains(target) {
+        ProblemCode::UnknownNetwork
+    } else {
+        return Ok(());
+    };
+    Err(PlanError::Invalid(vec![FieldProblem {
+        field: "network".into(),
+        code,
+    }]))
+}
+
 /// What the networks need to know and what to store when `key_id`, acting for the network
 /// that has `idea`, makes `decision`. Pure: the caller stores the change.
 pub struct Plan<'a> {
@@ -264,6 +387,12 @@ impl Plan<'_> {
             .clone()
             .expect("a partner decides on a routed idea");
         let (status, network) = match decision.decision {
+            DecisionKind::Route => {
+                return Err(PlanError::Invalid(vec![FieldProblem {
+                    field: "decision".into(),
+                    code: ProblemCode::InvalidValue,
+                }]));
+            }
             DecisionKind::Accept if idea.status == IdeaStatus::Accepted => {
                 return Err(PlanError::AlreadyAccepted);
             }
@@ -274,19 +403,7 @@ impl Plan<'_> {
             },
             DecisionKind::Forward => {
                 let target = decision.network.clone().expect("a forward names a network");
-                let code = if target == current {
-                    Some(ProblemCode::InvalidValue)
-                } else if !self.known_networks.contains(&target) {
-                    Some(ProblemCode::UnknownNetwork)
-                } else {
-                    None
-                };
-                if let Some(code) = code {
-                    return Err(PlanError::Invalid(vec![FieldProblem {
-                        field: "network".into(),
-                        code,
-                    }]));
-                }
+                check_target(&target, Some(&current), self.known_networks)?;
                 (IdeaStatus::Routed, Some(target))
             }
         };

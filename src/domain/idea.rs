@@ -340,6 +340,61 @@ fn read_idea(r: &ObjectReader<'_>) -> Option<NewIdea> {
     })
 }
 
+/// The body of `PATCH /v1/ideas/{id}/consent`: the flags to change; the others stay.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentChange {
+    /// Keep the contact data (`false` erases it at once, and sharing with it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<bool>,
+    /// Partners may see the contact data (from now on; needs `contact`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_contact_with_partners: Option<bool>,
+    /// The idea (without contact data) may be shown publicly and among similar ideas.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish: Option<bool>,
+}
+
+impl ConsentChange {
+    /// Validates a request body, reporting every problem at once.
+    pub fn parse(body: &Value) -> Result<Self, Vec<FieldProblem>> {
+        let problems = Problems::default();
+        let names = ["contact", "share_contact_with_partners", "publish"];
+        let change = ObjectReader::new(body, "", &names, &problems).map(|r| ConsentChange {
+            contact: r.boolean("contact"),
+            share_contact_with_partners: r.boolean("share_contact_with_partners"),
+            publish: r.boolean("publish"),
+        });
+        if change == Some(ConsentChange::default()) && problems.is_empty() {
+            problems.add("body", ProblemCode::Required);
+        }
+        problems
+            .into_result(change)
+            .map(|c| c.expect("no problems means a change"))
+    }
+
+    /// The consent after the change. Withdrawing `contact` withdraws sharing too; sharing
+    /// cannot be given without keeping the contact data.
+    pub fn apply(self, current: Consent) -> Result<Consent, Vec<FieldProblem>> {
+        let contact = self.contact.unwrap_or(current.contact);
+        let share = match self.share_contact_with_partners {
+            Some(true) if !contact => {
+                return Err(vec![FieldProblem {
+                    field: "share_contact_with_partners".into(),
+                    code: ProblemCode::ConsentRequired,
+                }]);
+            }
+            Some(share) => share,
+            None => current.share_contact_with_partners && contact,
+        };
+        Ok(Consent {
+            contact,
+            share_contact_with_partners: share,
+            publish: self.publish.unwrap_or(current.publish),
+        })
+    }
+}
+
 /// Where an idea is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -365,6 +420,24 @@ impl IdeaStatus {
             IdeaStatus::Triage => "triage",
             IdeaStatus::Accepted => "accepted",
             IdeaStatus::Erased => "erased",
+        }
+    }
+
+    /// The status for a person: Danish and English.
+    pub fn label(self) -> super::LocalizedText {
+        let (da, en) = match self {
+            IdeaStatus::Received => ("Modtaget", "Received"),
+            IdeaStatus::Routed => ("Sendt videre til et netværk", "Passed on to a network"),
+            IdeaStatus::Triage => (
+                "Kommunen finder det rette netværk",
+                "The municipality is finding the right network",
+            ),
+            IdeaStatus::Accepted => ("Taget op af et netværk", "Taken up by a network"),
+            IdeaStatus::Erased => ("Slettet", "Erased"),
+        };
+        super::LocalizedText {
+            da: Some(da.to_owned()),
+            en: Some(en.to_owned()),
         }
     }
 
@@ -400,6 +473,19 @@ pub struct StoredIdea {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// Why staff hid it, when they did.
+    pub hidden: Option<super::Hidden>,
+}
+
+impl StoredIdea {
+    /// The slugs of the beacons its matching found.
+    pub fn beacons(&self) -> Vec<String> {
+        self.matching
+            .iter()
+            .flat_map(|m| &m.beacons)
+            .map(|b| b.slug.clone())
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -457,6 +543,32 @@ mod tests {
                 "contact.email invalid_format",
             ]
         );
+    }
+
+    #[test]
+    fn withdrawing_contact_withdraws_sharing_and_sharing_needs_contact() {
+        let all = Consent {
+            contact: true,
+            share_contact_with_partners: true,
+            publish: true,
+        };
+        let withdrawn = ConsentChange::parse(&json!({"contact": false}))
+            .unwrap()
+            .apply(all)
+            .unwrap();
+        assert_eq!(
+            withdrawn,
+            Consent {
+                contact: false,
+                share_contact_with_partners: false,
+                publish: true
+            }
+        );
+        let share = ConsentChange::parse(&json!({"share_contact_with_partners": true})).unwrap();
+        assert!(share.apply(withdrawn).is_err());
+        let problems = ConsentChange::parse(&json!({})).unwrap_err();
+        assert_eq!(problems[0].field, "body");
+        assert!(ConsentChange::parse(&json!({"publish": "no"})).is_err());
     }
 
     #[test]

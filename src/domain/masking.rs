@@ -32,6 +32,34 @@ pub fn mask_personal_data(text: &str) -> Cow<'_, str> {
     masked
 }
 
+/// Masks personal data in `text` where it stands.
+pub fn mask_in_place(text: &mut String) {
+    if let Cow::Owned(masked) = mask_personal_data(text) {
+        *text = masked;
+    }
+}
+
+/// Masks personal data in an idea's title, answers and place.
+pub fn mask_idea_text(
+    title: &mut String,
+    answers: &mut super::Answers,
+    location: Option<&mut super::Location>,
+) {
+    let texts = [Some(title), Some(&mut answers.problem)]
+        .into_iter()
+        .chain([
+            answers.helpers.as_mut(),
+            answers.motivation.as_mut(),
+            answers.existing_initiatives.as_mut(),
+            answers.new_alliances.as_mut(),
+            location.and_then(|l| l.place.as_mut()),
+        ])
+        .flatten();
+    for text in texts {
+        mask_in_place(text);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -97,6 +97,7 @@ impl Modify for CommonResponses {
             ];
             for operation in operations.into_iter().flatten() {
                 add_errors(path, operation);
+                add_role(path, operation);
             }
         }
     }
@@ -146,6 +147,46 @@ fn add_errors(path: &str, operation: &mut Operation) {
                     .into()
             });
     }
+}
+
+/// Who may call an operation: `admin` and `partner` (API keys of that role), `citizen` (the
+/// idea's citizen token) or `public`.
+pub fn role_of(path: &str, operation: &Operation) -> &'static str {
+    let requires = |scheme: &str| {
+        let wanted = SecurityRequirement::new(scheme, Vec::<String>::new());
+        operation.security.iter().flatten().any(|r| *r == wanted)
+    };
+    if requires("api_key") && path.starts_with("/v1/admin/") {
+        "admin"
+    } else if requires("api_key") {
+        "partner"
+    } else if requires("citizen_token") {
+        "citizen"
+    } else {
+        "public"
+    }
+}
+
+/// States the role in the operation's description and as `x-sammen-role`.
+fn add_role(path: &str, operation: &mut Operation) {
+    let role = role_of(path, operation);
+    let sentence = match role {
+        "admin" => "**Role: `admin`**: an API key of municipal staff; a partner key gets 403.",
+        "partner" => "**Role: `partner`**: an API key bound to networks; an admin key gets 403.",
+        "citizen" => {
+            "**Role: `citizen`**: the idea's citizen token; another idea's token (or none) \
+             answers 404, exactly like an unknown idea."
+        }
+        _ => "**Role: public**: no credentials.",
+    };
+    operation.description = Some(match operation.description.take() {
+        Some(text) if !text.is_empty() => format!("{text}\n\n{sentence}"),
+        _ => sentence.to_owned(),
+    });
+    operation
+        .extensions
+        .get_or_insert_with(Default::default)
+        .insert("x-sammen-role".into(), serde_json::json!(role));
 }
 
 /// The documented paths with their methods, to tell 404 from 405.
@@ -214,7 +255,10 @@ mod tests {
     #[test]
     fn known_paths_allow_their_methods_and_unknown_paths_none() {
         let table = RouteTable::from_openapi(&openapi());
-        assert_eq!(table.allowed("/v1/ideas"), Some(&[Method::POST][..]));
+        assert_eq!(
+            table.allowed("/v1/ideas"),
+            Some(&[Method::GET, Method::POST][..])
+        );
         assert_eq!(table.allowed("/v1/networks/x"), Some(&[Method::GET][..]));
         assert_eq!(table.allowed("/v1/networks/"), None);
         assert_eq!(table.allowed("/v1/nothing"), None);

@@ -1,22 +1,29 @@
 //! Citizens' ideas: submission and reading back with the citizen token.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{AppState, QueryParams};
+use super::{AppState, Page, QueryParams};
 use crate::auth::bearer_token;
+use crate::domain::formats::is_slug;
+use crate::domain::masking::mask_idea_text;
 use crate::domain::{
-    Answers, Consent, Contact, HistoryEntry, IdeaStatus, Language, Location, NewIdea, StoredIdea,
+    Answers, ApiKey, Consent, ConsentChange, Contact, EventType, Hidden, HistoryEntry, IdeaStatus,
+    IdeaText, Language, LocalizedText, Location, Moderation, NewIdea, ProblemCode, Role,
+    StoredIdea,
 };
 use crate::error::ApiError;
 use crate::matching::Matching;
 use crate::secrets::{CitizenToken, matches_hash, sha256};
-use crate::store::{self, StoreError};
+use crate::store::{self, IdeaFilter, Store, StoreError};
 use crate::submission::{self, KeyedRequest};
 
 /// How long an `Idempotency-Key` is remembered.
@@ -97,6 +104,153 @@ impl IdeaView {
     }
 }
 
+const PUBLISHED_CURSOR: &str = "published";
+
+/// How to reach the network that has an idea.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NetworkContact {
+    /// The network's slug.
+    pub slug: String,
+    /// Its name.
+    pub name: LocalizedText,
+    /// Its web page.
+    pub url: Option<String>,
+    /// Where it is reached.
+    pub contact_email: Option<String>,
+}
+
+/// An idea as its author reads it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CitizenIdea {
+    /// The idea, its contact data and history.
+    #[serde(flatten)]
+    pub idea: IdeaView,
+    /// The status for a person, in Danish and English.
+    pub status_label: LocalizedText,
+    /// The network that has the idea and how to reach it; null in triage.
+    pub network_contact: Option<NetworkContact>,
+    /// Why staff hid the idea from the public list, when they did.
+    pub hidden: Option<Hidden>,
+}
+
+impl CitizenIdea {
+    /// The view of a stored idea, with its history and its network's contact details.
+    pub async fn read(store: &dyn Store, stored: StoredIdea) -> Result<Self, ApiError> {
+        let network_contact = match &stored.network {
+            Some(slug) => store.get_network(slug).await?.map(|n| NetworkContact {
+                slug: n.slug,
+                name: n.name,
+                url: n.url,
+                contact_email: n.contact_email,
+            }),
+            None => None,
+        };
+        let history = store.idea_history(stored.id).await?;
+        Ok(CitizenIdea {
+            status_label: stored.status.label(),
+            hidden: stored.hidden.clone(),
+            network_contact,
+            idea: IdeaView::new(stored, history),
+        })
+    }
+}
+
+/// One read of an idea by a partner network or municipal staff.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadRecord {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// How: `feed` or `idea` (a partner), `admin` (staff read the idea), `admin_export`
+    /// (staff exported it with contact data).
+    pub access: String,
+    /// Whether the contact data was in what they received.
+    pub contact: bool,
+    /// `partner` or `admin`.
+    pub reader_role: Option<Role>,
+    /// The name of the key that read (a network's or a staff member's).
+    pub reader_name: Option<String>,
+    /// The networks a partner key reads for.
+    pub reader_networks: Vec<String>,
+}
+
+/// What a network was told about the idea (the message names only its id).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Notification {
+    /// The network.
+    pub network: String,
+    /// What it was told.
+    pub event: EventType,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// Everything stored about an idea and its author.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdeaExport {
+    /// When this export was made.
+    pub exported_at: DateTime<Utc>,
+    /// The idea with its contact data, consent, matching and history.
+    pub idea: CitizenIdea,
+    /// Every read of the idea by a partner network or staff, oldest first.
+    pub reads: Vec<ReadRecord>,
+    /// What the networks were told, in order (feed entries and webhooks).
+    pub notifications: Vec<Notification>,
+    /// Every hide and unhide by staff.
+    pub moderation: Vec<Moderation>,
+}
+
+/// A published idea, as anyone may read it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublishedIdea {
+    /// The idea's id.
+    pub id: Uuid,
+    /// Its title, answers, location and language.
+    #[serde(flatten)]
+    pub text: IdeaText,
+    /// Where it is in its life.
+    pub status: IdeaStatus,
+    /// The network that has it; null in triage.
+    pub network: Option<String>,
+    /// The beacons it serves.
+    pub beacons: Vec<String>,
+    /// When it was received.
+    pub created_at: DateTime<Utc>,
+}
+
+impl PublishedIdea {
+    fn new(stored: StoredIdea) -> Self {
+        let beacons = stored.beacons();
+        let mut text = stored.idea.text();
+        mask_idea_text(&mut text.title, &mut text.answers, text.location.as_mut());
+        PublishedIdea {
+            id: stored.id,
+            text,
+            status: stored.status,
+            network: stored.network,
+            beacons,
+            created_at: stored.created_at,
+        }
+    }
+}
+
+/// Filters and paging of the published ideas.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PublishedQuery {
+    /// Only ideas with this network.
+    #[param(max_length = 63, example = "groenne-agenter")]
+    pub network: Option<String>,
+    /// Only ideas that serve this beacon.
+    #[param(max_length = 63, example = "i-groen-balance")]
+    pub beacon: Option<String>,
+    /// Page size.
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[param(max_length = 200)]
+    pub cursor: Option<String>,
+}
+
 /// Submits an idea.
 ///
 /// Send an `Idempotency-Key` to retry safely: the same key and body within 24 hours answer with
@@ -167,15 +321,156 @@ pub async fn get_idea(
 ) -> Result<HttpResponse, ApiError> {
     QueryParams::read(&req, &[]).finish()?;
     let stored = citizen_idea(&req, &state, id.into_inner()).await?;
-    let history = state.store.idea_history(stored.id).await?;
+    let idea = CitizenIdea::read(state.store.as_ref(), stored).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(IdeaView::new(stored, history)))
+        .json(idea))
 }
 
-/// Erases an idea and everything stored with it. The networks that had it get an
-/// `idea.erased` feed entry and webhook, which name only its id. A wrong or missing token
-/// answers 404, exactly like an unknown id.
+/// Everything stored about an idea and its author (GDPR art. 15): the idea with its contact
+/// data, consent, matching and history; every read of it by a partner network or municipal
+/// staff (who, when, how, and whether contact data was in it); what the networks were told;
+/// and staff's moderation. A wrong or missing token answers 404.
+#[utoipa::path(
+    tag = "ideas",
+    params(("id" = Uuid, Path, description = "The idea's id.")),
+    security(("citizen_token" = [])),
+    responses((status = 200, description = "The export.", body = IdeaExport))
+)]
+#[get("/ideas/{id}/export")]
+pub async fn export_idea(
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    QueryParams::read(&req, &[]).finish()?;
+    let stored = citizen_idea(&req, &state, id.into_inner()).await?;
+    let store = state.store.as_ref();
+    let id = stored.id;
+    let mut readers: HashMap<Uuid, Option<ApiKey>> = HashMap::new();
+    let mut reads = Vec::new();
+    for read in store.list_partner_reads(id).await? {
+        if let Entry::Vacant(slot) = readers.entry(read.key_id) {
+            slot.insert(store.get_api_key(read.key_id).await?);
+        }
+        let reader = readers[&read.key_id].as_ref();
+        reads.push(ReadRecord {
+            at: read.at,
+            access: read.access,
+            contact: read.contact,
+            reader_role: reader.map(|k| k.role),
+            reader_name: reader.map(|k| k.name.clone()),
+            reader_networks: reader.map(|k| k.networks.clone()).unwrap_or_default(),
+        });
+    }
+    let notifications = store
+        .idea_feed(id)
+        .await?
+        .into_iter()
+        .map(|entry| Notification {
+            network: entry.event.network,
+            event: entry.event.event,
+            at: entry.event.at,
+        })
+        .collect();
+    let moderation = store.list_moderation(id).await?;
+    let export = IdeaExport {
+        exported_at: store::now(),
+        idea: CitizenIdea::read(store, stored).await?,
+        reads,
+        notifications,
+        moderation,
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"idea-{id}.json\""),
+        ))
+        .json(export))
+}
+
+/// Gives or withdraws consent. Withdrawing `share_contact_with_partners` keeps the contact
+/// data from partners from the next read on; withdrawing `contact` erases the contact data at
+/// once (and sharing with it); withdrawing `publish` takes the idea out of the public list
+/// and similar ideas. A wrong or missing token answers 404.
+#[utoipa::path(
+    tag = "ideas",
+    params(("id" = Uuid, Path, description = "The idea's id.")),
+    security(("citizen_token" = [])),
+    request_body(content = ConsentChange, description = "The flags to change."),
+    responses((status = 200, description = "The idea as it is now.", body = CitizenIdea))
+)]
+#[patch("/ideas/{id}/consent")]
+pub async fn update_consent(
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    body: web::Json<Value>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    QueryParams::read(&req, &[]).finish()?;
+    let stored = citizen_idea(&req, &state, id.into_inner()).await?;
+    let change = ConsentChange::parse(&body).map_err(ApiError::InvalidBody)?;
+    let consent = change
+        .apply(stored.idea.consent)
+        .map_err(ApiError::InvalidBody)?;
+    let erase_contact = !consent.contact && stored.idea.contact.is_some();
+    let store = state.store.as_ref();
+    if !store
+        .update_consent(stored.id, consent, erase_contact, store::now())
+        .await?
+    {
+        return Err(ApiError::NotFound);
+    }
+    if !consent.publish {
+        state.matcher.remove_idea(stored.id);
+    } else if !stored.idea.consent.publish && stored.hidden.is_none() {
+        state.matcher.add_idea(stored.id, &stored.idea.text());
+    }
+    tracing::info!(idea_id = %stored.id, erase_contact, "consent changed");
+    let now = store.get_idea(stored.id).await?.ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(CitizenIdea::read(store, now).await?))
+}
+
+/// Published ideas (their authors agreed), newest first, without contact data; e-mail
+/// addresses and phone numbers in the text are masked. Hidden and erased ideas are never
+/// listed.
+#[utoipa::path(
+    tag = "ideas",
+    params(PublishedQuery),
+    responses((status = 200, description = "A page of ideas.", body = Page<PublishedIdea>))
+)]
+#[get("/ideas")]
+pub async fn list_ideas(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = QueryParams::read(&req, &["network", "beacon", "limit", "cursor"]);
+    let filter = IdeaFilter {
+        network: query.checked("network", is_slug, ProblemCode::InvalidSlug),
+        beacon: query.checked("beacon", is_slug, ProblemCode::InvalidSlug),
+        published: Some(true),
+        hidden: Some(false),
+        ..IdeaFilter::default()
+    };
+    let limit = query.limit();
+    let before = query.uuid_cursor(PUBLISHED_CURSOR);
+    query.finish()?;
+    let ideas = state.store.list_ideas(&filter, before, limit + 1).await?;
+    let items = ideas.into_iter().map(PublishedIdea::new).collect();
+    Ok(
+        HttpResponse::Ok().json(Page::keyset(items, limit, PUBLISHED_CURSOR, |i| {
+            i.id.to_string()
+        })),
+    )
+}
+
+/// Erases an idea (GDPR art. 17): its free text and the author's contact data are erased
+/// wherever they are kept; an anonymous row remains for statistics (network, status `erased`,
+/// dates, postcode). The networks that had it get an `idea.erased` feed entry and webhook,
+/// which name only its id. A wrong or missing token answers 404, exactly like an unknown id.
 #[utoipa::path(
     tag = "ideas",
     params(("id" = Uuid, Path, description = "The idea's id.")),

@@ -103,13 +103,33 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(initiatives::get_initiative)
                 .service(beacons::list_beacons)
                 .service(matching::match_idea)
+                .service(ideas::list_ideas)
                 .service(ideas::create_idea)
+                .service(ideas::export_idea)
+                .service(ideas::update_consent)
                 .service(ideas::get_idea)
                 .service(ideas::delete_idea)
                 .service(admin::keys::create_api_key)
                 .service(admin::keys::list_api_keys)
                 .service(admin::keys::revoke_api_key)
+                .service(admin::stats::get_stats)
+                .service(admin::stats::export_ideas)
+                .service(admin::ideas::list_admin_ideas)
+                .service(admin::ideas::list_triage)
+                .service(admin::ideas::get_admin_idea)
+                .service(admin::ideas::route_idea)
+                .service(admin::ideas::moderate_idea)
                 .service(admin::audit::list_partner_reads)
+                .service(admin::catalog::create_network)
+                .service(admin::catalog::update_network)
+                .service(admin::catalog::retire_network)
+                .service(admin::catalog::create_initiative)
+                .service(admin::catalog::update_initiative)
+                .service(admin::catalog::retire_initiative)
+                .service(admin::catalog::create_beacon)
+                .service(admin::catalog::update_beacon)
+                .service(admin::catalog::retire_beacon)
+                .service(admin::catalog::import_catalog)
                 .service(partner::ideas::list_partner_ideas)
                 .service(partner::ideas::get_partner_idea)
                 .service(partner::ideas::decide_on_idea)
@@ -212,6 +232,53 @@ impl QueryParams {
             self.problems.add("cursor", ProblemCode::InvalidCursor);
         }
         id
+    }
+
+    /// An optional `true`/`false` parameter.
+    pub fn boolean(&self, name: &str) -> Option<bool> {
+        match self.params.get(name)?.as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => {
+                self.problems.add(name, ProblemCode::InvalidValue);
+                None
+            }
+        }
+    }
+
+    /// An optional parameter that must pass `valid` (else `code` is reported).
+    pub fn checked(
+        &self,
+        name: &str,
+        valid: fn(&str) -> bool,
+        code: ProblemCode,
+    ) -> Option<String> {
+        let value = self.params.get(name)?;
+        if valid(value) {
+            Some(value.clone())
+        } else {
+            self.problems.add(name, code);
+            None
+        }
+    }
+
+    /// An optional time: RFC 3339 (`2026-11-30T12:00:00Z`) or a date (`2026-11-30`, UTC), read
+    /// as the start of that day, or with `day_end` as the start of the next day (so that a date
+    /// as an upper bound includes the whole day).
+    pub fn time(&self, name: &str, day_end: bool) -> Option<chrono::DateTime<chrono::Utc>> {
+        let raw = self.params.get(name)?;
+        if let Ok(time) = chrono::DateTime::parse_from_rfc3339(raw) {
+            return Some(time.with_timezone(&chrono::Utc));
+        }
+        let date = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok();
+        let day = date.and_then(|d| if day_end { d.succ_opt() } else { Some(d) });
+        match day {
+            Some(day) => Some(day.and_time(chrono::NaiveTime::MIN).and_utc()),
+            None => {
+                self.problems.add(name, ProblemCode::InvalidFormat);
+                None
+            }
+        }
     }
 
     /// Records a problem found in a parameter's value.

@@ -8,10 +8,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+pub use crate::domain::catalog::{CatalogEntry, EntryKind};
+use crate::domain::stats::IdeaFacts;
 use crate::domain::{
-    ApiKey, Beacon, Catalog, DeliveryAttempt, DeliveryResult, FeedEntry, HistoryEntry, IdeaText,
-    Initiative, Network, PartnerRead, PendingDelivery, RoutingFeedback, StatusChange, StoredIdea,
-    Webhook,
+    ApiKey, Beacon, Catalog, Consent, DeliveryAttempt, DeliveryResult, FeedEntry, HistoryEntry,
+    IdeaStatus, IdeaText, Initiative, Moderation, Network, PartnerRead, PendingDelivery,
+    RoutingFeedback, StatusChange, StoredIdea, Webhook,
 };
 
 // `sql` defines the macro the backends expand, so it comes first.
@@ -71,7 +73,7 @@ pub enum ImportMode {
 }
 
 /// What an import did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ImportSummary {
     /// Networks written.
     pub networks: usize,
@@ -81,6 +83,28 @@ pub struct ImportSummary {
     pub beacons: usize,
     /// Entries removed (replace mode only).
     pub removed: usize,
+    /// Networks missing from the file that were kept as retired because ideas had been with
+    /// them (replace mode only).
+    pub retired: usize,
+}
+
+/// Whether a write creates an entry or changes one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryWrite {
+    /// Only when no entry (retired or not) has the slug.
+    Create,
+    /// Only when an entry has the slug; a retired one comes back.
+    Update,
+}
+
+/// What taking an entry out of the catalog did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Retirement {
+    /// Kept, but out of the public lists and matching: ideas or statistics name it.
+    Retired,
+    /// Gone: a network that never had an idea.
+    Deleted,
 }
 
 /// An `Idempotency-Key` remembered with the idea it created.
@@ -96,6 +120,48 @@ pub struct IdempotencyRecord {
     pub sealed_token: Vec<u8>,
     /// When the first request was made.
     pub created_at: DateTime<Utc>,
+}
+
+/// Filters of the staff's list of ideas; every one given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdeaFilter {
+    /// Only ideas with this status.
+    pub status: Option<IdeaStatus>,
+    /// Only ideas with this network.
+    pub network: Option<String>,
+    /// Only ideas the matching found to serve this beacon.
+    pub beacon: Option<String>,
+    /// Only ideas about this postcode.
+    pub postcode: Option<String>,
+    /// Only ideas received at or after this time.
+    pub created_from: Option<DateTime<Utc>>,
+    /// Only ideas received before this time.
+    pub created_to: Option<DateTime<Utc>>,
+    /// Only ideas whose title, answers or place contain this text (case-insensitive for
+    /// ASCII letters on SQLite, for all letters on PostgreSQL).
+    pub text: Option<String>,
+    /// Only hidden (`true`) or only visible (`false`) ideas.
+    pub hidden: Option<bool>,
+    /// Only ideas whose author agreed to publication.
+    pub published: Option<bool>,
+}
+
+/// A `LIKE` pattern that finds `text` anywhere, with `\` as the escape character.
+pub(crate) fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// Beacon slugs as the `ideas.beacons` column keeps them: `,a,b,` (null for none).
+pub(crate) fn beacon_list(slugs: &[String]) -> Option<String> {
+    (!slugs.is_empty()).then(|| format!(",{},", slugs.join(",")))
 }
 
 /// A page of the partner feed.
@@ -116,7 +182,7 @@ pub trait Store: Send + Sync + 'static {
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 
-    /// Slugs of the stored networks.
+    /// Slugs of the active (not retired) networks.
     async fn network_slugs(&self) -> Result<HashSet<String>, StoreError>;
     /// Writes a validated catalog in one transaction.
     async fn import_catalog(
@@ -124,7 +190,23 @@ pub trait Store: Send + Sync + 'static {
         catalog: &Catalog,
         mode: ImportMode,
     ) -> Result<ImportSummary, StoreError>;
-    /// Reads the whole catalog.
+    /// Creates or updates one catalog entry and bumps the catalog's revision, in one
+    /// transaction; `false` (nothing written) when a create finds the slug taken or an update
+    /// finds no entry.
+    async fn write_catalog_entry(
+        &self,
+        entry: &CatalogEntry,
+        write: EntryWrite,
+    ) -> Result<bool, StoreError>;
+    /// Takes an entry out of the catalog: a network that never had an idea is deleted with its
+    /// initiatives; anything else is retired. `None` when there is no such entry.
+    async fn retire_catalog_entry(
+        &self,
+        kind: EntryKind,
+        slug: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Retirement>, StoreError>;
+    /// Reads the whole active catalog (retired entries left out).
     async fn export_catalog(&self) -> Result<Catalog, StoreError>;
     /// All networks, in catalog order.
     async fn list_networks(&self) -> Result<Vec<Network>, StoreError>;
@@ -167,6 +249,18 @@ pub trait Store: Send + Sync + 'static {
         after: Option<Uuid>,
         limit: u32,
     ) -> Result<Vec<(Uuid, IdeaText)>, StoreError>;
+    /// Anonymises the contact data of up to `limit` ideas last changed before `cutoff` (the
+    /// consent to keep and share it goes with it), in one transaction; returns how many.
+    async fn anonymise_contacts_before(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, StoreError>;
+    /// Deletes the audit entries (reads of ideas) made before `cutoff`; returns how many.
+    async fn delete_reads_before(&self, cutoff: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Makes sure erased bytes have left the database files (on SQLite, checkpoints the
+    /// write-ahead log; see [`Store::erase_idea`]).
+    async fn forget_erased(&self) -> Result<(), StoreError>;
     /// Forgets the idempotency keys created before `cutoff`; returns how many.
     async fn delete_idempotency_keys_before(
         &self,
@@ -185,14 +279,56 @@ pub trait Store: Send + Sync + 'static {
     async fn find_api_keys(&self, prefix: &str) -> Result<Vec<(ApiKey, Vec<u8>)>, StoreError>;
     /// Notes that a key was used at `at`; written at most once a minute per key.
     async fn touch_api_key(&self, id: Uuid, at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Ideas that pass `filter`, newest first, before the id `before`.
+    async fn list_ideas(
+        &self,
+        filter: &IdeaFilter,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<StoredIdea>, StoreError>;
+    /// What statistics need of every idea received in `[from, to)` (either bound open),
+    /// erased ones included.
+    async fn idea_facts(
+        &self,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> Result<Vec<IdeaFacts>, StoreError>;
+    /// Ideas in triage, oldest first, after the id `after`.
+    async fn list_triage(
+        &self,
+        after: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<StoredIdea>, StoreError>;
+    /// Hides or unhides an idea with the log entry, in one transaction; a hidden idea also
+    /// leaves the similar ideas stored with other ideas. `false` when there is no such idea
+    /// (or it was erased).
+    async fn moderate_idea(&self, moderation: &Moderation) -> Result<bool, StoreError>;
+    /// The moderation log of an idea, oldest first.
+    async fn list_moderation(&self, idea_id: Uuid) -> Result<Vec<Moderation>, StoreError>;
     /// Applies a partner's decision with its history entry and feed events in one transaction;
     /// `false` (and nothing written) when the idea's status or network is no longer the one
     /// the change starts from.
     async fn apply_change(&self, change: &StatusChange) -> Result<bool, StoreError>;
-    /// Erases an idea with everything kept with it (history, idempotency key), and tells
-    /// every network that had it in its feed, in one transaction; `false` when there is no
-    /// such idea.
+    /// Erases an idea's free text and contact data wherever they are kept, in one
+    /// transaction: an anonymous row remains for statistics (network, status `erased`, dates,
+    /// postcode, language, beacons), history and moderation lose their notes, the idempotency
+    /// key goes, other ideas' stored similar ideas forget it, and every network that had it
+    /// in its feed is told (`idea.erased`). On SQLite the write-ahead log is then checkpointed,
+    /// so the old bytes leave the files. `false` when there is no such idea (or it was erased).
     async fn erase_idea(&self, id: Uuid, at: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Writes an idea's consent; with `erase_contact`, its contact data is erased too (as
+    /// thoroughly as by [`Store::erase_idea`]). `false` when there is no such idea.
+    async fn update_consent(
+        &self,
+        id: Uuid,
+        consent: Consent,
+        erase_contact: bool,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// One API key, revoked or not.
+    async fn get_api_key(&self, id: Uuid) -> Result<Option<ApiKey>, StoreError>;
+    /// The feed entries about one idea, in order: which networks were told what, and when.
+    async fn idea_feed(&self, idea_id: Uuid) -> Result<Vec<FeedEntry>, StoreError>;
     /// The history of an idea, oldest first.
     async fn idea_history(&self, idea_id: Uuid) -> Result<Vec<HistoryEntry>, StoreError>;
     /// Every partner decision, oldest first: what routing learns from.

@@ -28,6 +28,9 @@ impl PostgresStore {
            FOR UPDATE OF o SKIP LOCKED)
          RETURNING id";
 
+    /// The ideas whose stored matching contains the text `$1` (an idea's id, as a LIKE pattern).
+    const MENTIONING: &'static str = "SELECT id, matching FROM ideas WHERE matching::text LIKE $1";
+
     /// Connects to a `postgres://` URL. Requests wait at most 3 s for a connection, so that an
     /// unreachable database answers 503 quickly instead of piling up.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
@@ -38,6 +41,13 @@ impl PostgresStore {
             .connect_with(options)
             .await?;
         Ok(Self { pool })
+    }
+
+    /// PostgreSQL keeps the old versions of updated rows until (auto)vacuum reclaims them, and
+    /// its write-ahead log until it is recycled; a VACUUM here would not reach those either, so
+    /// nothing is done (see docs/staff.md).
+    async fn forget_freed_pages(&self) -> Result<(), StoreError> {
+        Ok(())
     }
 
     async fn run_migrations(&self) -> Result<(), StoreError> {

@@ -5,11 +5,12 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::{IdempotencyRecord, StoreError};
+use crate::domain::stats::IdeaFacts;
 use crate::domain::{
     ActorKind, Answers, ApiKey, Beacon, Consent, Contact, DecisionKind, DeliveryAttempt,
-    DeliveryOutcome, EventType, FeedEntry, HistoryEntry, IdeaEvent, IdeaStatus, Initiative,
-    Language, LocalizedText, Location, Network, NewIdea, PartnerRead, PendingDelivery, Role,
-    RoutingFeedback, StoredIdea, Webhook,
+    DeliveryOutcome, EventType, FeedEntry, Hidden, HistoryEntry, IdeaEvent, IdeaStatus, Initiative,
+    Language, LocalizedText, Location, Moderation, ModerationAction, Network, NewIdea, PartnerRead,
+    PendingDelivery, Role, RoutingFeedback, StoredIdea, Webhook,
 };
 use crate::matching::Matching;
 
@@ -104,6 +105,8 @@ pub struct IdeaRow {
     pub citizen_token_hash: Vec<u8>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub hidden_at: Option<DateTime<Utc>>,
+    pub hidden_reason: Option<String>,
 }
 
 impl TryFrom<IdeaRow> for StoredIdea {
@@ -154,6 +157,34 @@ impl TryFrom<IdeaRow> for StoredIdea {
             citizen_token_hash: row.citizen_token_hash,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            hidden: row.hidden_at.map(|at| Hidden {
+                at,
+                reason: row.hidden_reason.unwrap_or_default(),
+            }),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ModerationRow {
+    pub idea_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub key_id: Uuid,
+    pub action: String,
+    pub reason: Option<String>,
+}
+
+impl TryFrom<ModerationRow> for Moderation {
+    type Error = StoreError;
+
+    fn try_from(row: ModerationRow) -> Result<Self, StoreError> {
+        Ok(Moderation {
+            idea_id: row.idea_id,
+            at: row.at,
+            key_id: row.key_id,
+            action: ModerationAction::from_code(&row.action)
+                .ok_or_else(|| StoreError::Corrupt(format!("moderation {:?}", row.action)))?,
+            reason: row.reason,
         })
     }
 }
@@ -308,12 +339,17 @@ impl TryFrom<HistoryRow> for RoutingFeedback {
 
     fn try_from(row: HistoryRow) -> Result<Self, StoreError> {
         let idea_id = row.idea_id;
+        let from_network = row.from_network.clone();
         let entry = HistoryEntry::try_from(row)?;
         let corrupt = || StoreError::Corrupt(format!("routing feedback of idea {idea_id}"));
+        if entry.actor == ActorKind::Partner && from_network.is_none() {
+            return Err(corrupt());
+        }
         Ok(RoutingFeedback {
             idea_id,
             at: entry.at,
-            from_network: entry.actor_network.ok_or_else(corrupt)?,
+            actor: entry.actor,
+            from_network,
             decision: entry.decision.ok_or_else(corrupt)?,
             to_network: entry.network,
         })
@@ -407,6 +443,39 @@ impl TryFrom<PendingRow> for PendingDelivery {
             attempt: row.attempt,
             created_at: row.created_at,
             event: FeedEntry::try_from(row.entry)?.event,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct FactsRow {
+    pub created_at: DateTime<Utc>,
+    pub status: String,
+    pub network: Option<String>,
+    pub postcode: Option<String>,
+    pub beacons: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<String>,
+}
+
+impl TryFrom<FactsRow> for IdeaFacts {
+    type Error = StoreError;
+
+    fn try_from(row: FactsRow) -> Result<Self, StoreError> {
+        Ok(IdeaFacts {
+            created_at: row.created_at,
+            status: IdeaStatus::from_code(&row.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("idea status {:?}", row.status)))?,
+            network: row.network,
+            postcode: row.postcode,
+            beacons: row
+                .beacons
+                .unwrap_or_default()
+                .split(',')
+                .filter(|b| !b.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            first_decision: row.decided_at.zip(row.decided_by),
         })
     }
 }

@@ -69,6 +69,116 @@ macro_rules! insert_history {
     }};
 }
 
+/// Writes a catalog entry inside the transaction `$tx` (at `$position` in its list, where the
+/// kind is ordered), bringing back a retired one.
+macro_rules! upsert_entry {
+    ($tx:expr, $entry:expr, $position:expr, $now:expr) => {{
+        use sqlx::types::Json;
+        match $entry {
+            $crate::store::CatalogEntry::Network(n) => {
+                sqlx::query(
+                    "INSERT INTO networks (slug, position, name, description, keywords, areas, url, contact_email, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                     ON CONFLICT (slug) DO UPDATE SET position = excluded.position, name = excluded.name,
+                       description = excluded.description, keywords = excluded.keywords, areas = excluded.areas,
+                       url = excluded.url, contact_email = excluded.contact_email, updated_at = excluded.updated_at,
+                       retired_at = NULL",
+                )
+                .bind(&n.slug)
+                .bind($position)
+                .bind(Json(&n.name))
+                .bind(Json(&n.description))
+                .bind(Json(&n.keywords))
+                .bind(Json(&n.areas))
+                .bind(&n.url)
+                .bind(&n.contact_email)
+                .bind($now)
+                .execute(&mut *$tx)
+                .await?;
+            }
+            $crate::store::CatalogEntry::Initiative(i) => {
+                sqlx::query(
+                    "INSERT INTO initiatives (slug, network, title, description, tags, place, url, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                     ON CONFLICT (slug) DO UPDATE SET network = excluded.network, title = excluded.title,
+                       description = excluded.description, tags = excluded.tags, place = excluded.place,
+                       url = excluded.url, updated_at = excluded.updated_at, retired_at = NULL",
+                )
+                .bind(&i.slug)
+                .bind(&i.network)
+                .bind(Json(&i.title))
+                .bind(Json(&i.description))
+                .bind(Json(&i.tags))
+                .bind(&i.place)
+                .bind(&i.url)
+                .bind($now)
+                .execute(&mut *$tx)
+                .await?;
+            }
+            $crate::store::CatalogEntry::Beacon(b) => {
+                sqlx::query(
+                    "INSERT INTO beacons (slug, position, name, description, updated_at)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (slug) DO UPDATE SET position = excluded.position, name = excluded.name,
+                       description = excluded.description, updated_at = excluded.updated_at, retired_at = NULL",
+                )
+                .bind(&b.slug)
+                .bind($position)
+                .bind(Json(&b.name))
+                .bind(Json(&b.description))
+                .bind($now)
+                .execute(&mut *$tx)
+                .await?;
+            }
+        }
+    }};
+}
+
+/// Tells every running service, inside the transaction `$tx`, that the catalog changed.
+macro_rules! bump_catalog_revision {
+    ($tx:expr) => {
+        sqlx::query("UPDATE catalog_revision SET revision = revision + 1 WHERE id = 1")
+            .execute(&mut *$tx)
+            .await?;
+    };
+}
+
+/// Whether any idea was ever with the network `$slug` (now, in its history or in a feed).
+macro_rules! network_had_ideas {
+    ($tx:expr, $slug:expr) => {{
+        let (had,): (bool,) = sqlx::query_as(
+            "SELECT EXISTS (SELECT 1 FROM ideas WHERE network = $1)
+               OR EXISTS (SELECT 1 FROM idea_history WHERE network = $1 OR from_network = $1)
+               OR EXISTS (SELECT 1 FROM feed_entries WHERE network = $1)",
+        )
+        .bind($slug)
+        .fetch_one(&mut *$tx)
+        .await?;
+        had
+    }};
+}
+
+/// Takes the idea `$id` out of the similar ideas stored with other ideas' matching, inside the
+/// transaction `$tx`; `$mentioning` selects the ideas whose stored matching names it.
+macro_rules! forget_similar {
+    ($tx:expr, $mentioning:expr, $id:expr) => {{
+        let id: uuid::Uuid = $id;
+        let mentioning: Vec<(uuid::Uuid, sqlx::types::Json<$crate::matching::Matching>)> =
+            sqlx::query_as($mentioning)
+                .bind(format!("%{id}%"))
+                .fetch_all(&mut *$tx)
+                .await?;
+        for (other, sqlx::types::Json(mut matching)) in mentioning {
+            matching.similar_ideas.retain(|similar| similar.id != id);
+            sqlx::query("UPDATE ideas SET matching = $2 WHERE id = $1")
+                .bind(other)
+                .bind(sqlx::types::Json(&matching))
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+
 macro_rules! impl_sql_store {
     ($store:ty) => {
         #[async_trait::async_trait]
@@ -85,7 +195,8 @@ macro_rules! impl_sql_store {
             async fn network_slugs(
                 &self,
             ) -> Result<std::collections::HashSet<String>, $crate::store::StoreError> {
-                let rows: Vec<(String,)> = sqlx::query_as("SELECT slug FROM networks")
+                let rows: Vec<(String,)> =
+                    sqlx::query_as("SELECT slug FROM networks WHERE retired_at IS NULL")
                     .fetch_all(&self.pool)
                     .await?;
                 Ok(rows.into_iter().map(|(slug,)| slug).collect())
@@ -97,7 +208,6 @@ macro_rules! impl_sql_store {
                 catalog: &$crate::domain::Catalog,
                 mode: $crate::store::ImportMode,
             ) -> Result<$crate::store::ImportSummary, $crate::store::StoreError> {
-                use sqlx::types::Json;
                 let now = $crate::store::now();
                 let mut summary = $crate::store::ImportSummary::default();
                 let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
@@ -126,79 +236,130 @@ macro_rules! impl_sql_store {
                     for (select, delete, keep) in tables {
                         let stored: Vec<(String,)> = sqlx::query_as(select).fetch_all(&mut *tx).await?;
                         for (slug,) in stored.into_iter().filter(|(s,)| !keep.contains(s)) {
-                            sqlx::query(delete).bind(slug).execute(&mut *tx).await?;
-                            summary.removed += 1;
+                            // A network that ever had an idea is retired, never deleted.
+                            if select.ends_with("networks") && network_had_ideas!(tx, &slug) {
+                                sqlx::query(
+                                    "UPDATE networks SET retired_at = COALESCE(retired_at, $2) WHERE slug = $1",
+                                )
+                                .bind(slug)
+                                .bind(now)
+                                .execute(&mut *tx)
+                                .await?;
+                                summary.retired += 1;
+                            } else {
+                                sqlx::query(delete).bind(slug).execute(&mut *tx).await?;
+                                summary.removed += 1;
+                            }
                         }
                     }
                 }
                 for (position, n) in catalog.networks.iter().enumerate() {
-                    sqlx::query(
-                        "INSERT INTO networks (slug, position, name, description, keywords, areas, url, contact_email, updated_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                         ON CONFLICT (slug) DO UPDATE SET position = excluded.position, name = excluded.name,
-                           description = excluded.description, keywords = excluded.keywords, areas = excluded.areas,
-                           url = excluded.url, contact_email = excluded.contact_email, updated_at = excluded.updated_at",
-                    )
-                    .bind(&n.slug)
-                    .bind(position as i64)
-                    .bind(Json(&n.name))
-                    .bind(Json(&n.description))
-                    .bind(Json(&n.keywords))
-                    .bind(Json(&n.areas))
-                    .bind(&n.url)
-                    .bind(&n.contact_email)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                    let entry = $crate::store::CatalogEntry::Network(n.clone());
+                    upsert_entry!(tx, &entry, position as i64, now);
                     summary.networks += 1;
                 }
                 for i in &catalog.initiatives {
-                    sqlx::query(
-                        "INSERT INTO initiatives (slug, network, title, description, tags, place, url, updated_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                         ON CONFLICT (slug) DO UPDATE SET network = excluded.network, title = excluded.title,
-                           description = excluded.description, tags = excluded.tags, place = excluded.place,
-                           url = excluded.url, updated_at = excluded.updated_at",
-                    )
-                    .bind(&i.slug)
-                    .bind(&i.network)
-                    .bind(Json(&i.title))
-                    .bind(Json(&i.description))
-                    .bind(Json(&i.tags))
-                    .bind(&i.place)
-                    .bind(&i.url)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                    let entry = $crate::store::CatalogEntry::Initiative(i.clone());
+                    upsert_entry!(tx, &entry, 0, now);
                     summary.initiatives += 1;
                 }
                 for (position, b) in catalog.beacons.iter().enumerate() {
-                    sqlx::query(
-                        "INSERT INTO beacons (slug, position, name, description, updated_at)
-                         VALUES ($1, $2, $3, $4, $5)
-                         ON CONFLICT (slug) DO UPDATE SET position = excluded.position, name = excluded.name,
-                           description = excluded.description, updated_at = excluded.updated_at",
-                    )
-                    .bind(&b.slug)
-                    .bind(position as i64)
-                    .bind(Json(&b.name))
-                    .bind(Json(&b.description))
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                    let entry = $crate::store::CatalogEntry::Beacon(b.clone());
+                    upsert_entry!(tx, &entry, position as i64, now);
                     summary.beacons += 1;
                 }
-                sqlx::query("UPDATE catalog_revision SET revision = revision + 1 WHERE id = 1")
-                    .execute(&mut *tx)
-                    .await?;
+                bump_catalog_revision!(tx);
                 tx.commit().await?;
                 Ok(summary)
+            }
+
+            #[tracing::instrument(skip_all, fields(slug = entry.slug()))]
+            async fn write_catalog_entry(
+                &self,
+                entry: &$crate::store::CatalogEntry,
+                write: $crate::store::EntryWrite,
+            ) -> Result<bool, $crate::store::StoreError> {
+                use $crate::store::{CatalogEntry, EntryWrite};
+                let (current, next): (&'static str, &'static str) = match entry {
+                    CatalogEntry::Network(_) => (
+                        "SELECT position FROM networks WHERE slug = $1",
+                        "SELECT COALESCE(MAX(position) + 1, 0) FROM networks",
+                    ),
+                    CatalogEntry::Initiative(_) => (
+                        "SELECT CAST(0 AS BIGINT) FROM initiatives WHERE slug = $1",
+                        "SELECT CAST(0 AS BIGINT)",
+                    ),
+                    CatalogEntry::Beacon(_) => (
+                        "SELECT position FROM beacons WHERE slug = $1",
+                        "SELECT COALESCE(MAX(position) + 1, 0) FROM beacons",
+                    ),
+                };
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                let stored: Option<(i64,)> = sqlx::query_as(current)
+                    .bind(entry.slug())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let position = match (stored, write) {
+                    (Some(_), EntryWrite::Create) | (None, EntryWrite::Update) => return Ok(false),
+                    (Some((position,)), EntryWrite::Update) => position,
+                    (None, EntryWrite::Create) => {
+                        let (next,): (i64,) = sqlx::query_as(next).fetch_one(&mut *tx).await?;
+                        next
+                    }
+                };
+                upsert_entry!(tx, entry, position, $crate::store::now());
+                bump_catalog_revision!(tx);
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            #[tracing::instrument(skip_all, fields(slug = slug))]
+            async fn retire_catalog_entry(
+                &self,
+                kind: $crate::store::EntryKind,
+                slug: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<Option<$crate::store::Retirement>, $crate::store::StoreError> {
+                use $crate::store::{EntryKind, Retirement};
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                let retire: &'static str = match kind {
+                    EntryKind::Network => {
+                        "UPDATE networks SET retired_at = COALESCE(retired_at, $2) WHERE slug = $1"
+                    }
+                    EntryKind::Initiative => {
+                        "UPDATE initiatives SET retired_at = COALESCE(retired_at, $2) WHERE slug = $1"
+                    }
+                    EntryKind::Beacon => {
+                        "UPDATE beacons SET retired_at = COALESCE(retired_at, $2) WHERE slug = $1"
+                    }
+                };
+                let outcome = if kind == EntryKind::Network && !network_had_ideas!(tx, slug) {
+                    sqlx::query("DELETE FROM initiatives WHERE network = $1")
+                        .bind(slug)
+                        .execute(&mut *tx)
+                        .await?;
+                    let deleted = sqlx::query("DELETE FROM networks WHERE slug = $1")
+                        .bind(slug)
+                        .execute(&mut *tx)
+                        .await?;
+                    (deleted.rows_affected() == 1).then_some(Retirement::Deleted)
+                } else {
+                    let retired = sqlx::query(retire).bind(slug).bind(at).execute(&mut *tx).await?;
+                    (retired.rows_affected() == 1).then_some(Retirement::Retired)
+                };
+                if outcome.is_some() {
+                    bump_catalog_revision!(tx);
+                    tx.commit().await?;
+                }
+                Ok(outcome)
             }
 
             async fn export_catalog(&self) -> Result<$crate::domain::Catalog, $crate::store::StoreError> {
                 let networks = self.list_networks().await?;
                 let initiatives: Vec<$crate::store::rows::InitiativeRow> = sqlx::query_as(
-                    "SELECT slug, network, title, description, tags, place, url FROM initiatives ORDER BY slug",
+                    "SELECT slug, network, title, description, tags, place, url FROM initiatives
+                     WHERE retired_at IS NULL AND network IN (SELECT slug FROM networks WHERE retired_at IS NULL)
+                     ORDER BY slug",
                 )
                 .fetch_all(&self.pool)
                 .await?;
@@ -212,7 +373,7 @@ macro_rules! impl_sql_store {
             async fn list_networks(&self) -> Result<Vec<$crate::domain::Network>, $crate::store::StoreError> {
                 let rows: Vec<$crate::store::rows::NetworkRow> = sqlx::query_as(
                     "SELECT slug, name, description, keywords, areas, url, contact_email
-                     FROM networks ORDER BY position, slug",
+                     FROM networks WHERE retired_at IS NULL ORDER BY position, slug",
                 )
                 .fetch_all(&self.pool)
                 .await?;
@@ -225,7 +386,7 @@ macro_rules! impl_sql_store {
             ) -> Result<Option<$crate::domain::Network>, $crate::store::StoreError> {
                 let row: Option<$crate::store::rows::NetworkRow> = sqlx::query_as(
                     "SELECT slug, name, description, keywords, areas, url, contact_email
-                     FROM networks WHERE slug = $1",
+                     FROM networks WHERE slug = $1 AND retired_at IS NULL",
                 )
                 .bind(slug)
                 .fetch_optional(&self.pool)
@@ -242,6 +403,8 @@ macro_rules! impl_sql_store {
                 let rows: Vec<$crate::store::rows::InitiativeRow> = sqlx::query_as(
                     "SELECT slug, network, title, description, tags, place, url FROM initiatives
                      WHERE ($1 IS NULL OR network = $1) AND ($2 IS NULL OR slug > $2)
+                       AND retired_at IS NULL
+                       AND network IN (SELECT slug FROM networks WHERE retired_at IS NULL)
                      ORDER BY slug LIMIT $3",
                 )
                 .bind(network)
@@ -257,7 +420,9 @@ macro_rules! impl_sql_store {
                 slug: &str,
             ) -> Result<Option<$crate::domain::Initiative>, $crate::store::StoreError> {
                 let row: Option<$crate::store::rows::InitiativeRow> = sqlx::query_as(
-                    "SELECT slug, network, title, description, tags, place, url FROM initiatives WHERE slug = $1",
+                    "SELECT slug, network, title, description, tags, place, url FROM initiatives
+                     WHERE slug = $1 AND retired_at IS NULL
+                       AND network IN (SELECT slug FROM networks WHERE retired_at IS NULL)",
                 )
                 .bind(slug)
                 .fetch_optional(&self.pool)
@@ -267,7 +432,7 @@ macro_rules! impl_sql_store {
 
             async fn list_beacons(&self) -> Result<Vec<$crate::domain::Beacon>, $crate::store::StoreError> {
                 let rows: Vec<$crate::store::rows::BeaconRow> = sqlx::query_as(
-                    "SELECT slug, name, description FROM beacons ORDER BY position, slug",
+                    "SELECT slug, name, description FROM beacons WHERE retired_at IS NULL ORDER BY position, slug",
                 )
                 .fetch_all(&self.pool)
                 .await?;
@@ -288,8 +453,8 @@ macro_rules! impl_sql_store {
                     "INSERT INTO ideas (id, title, problem, helpers, motivation, existing_initiatives, new_alliances,
                        postcode, place, language, contact_name, contact_email, contact_phone,
                        consent_contact, consent_share, consent_publish, status, citizen_token_hash, created_at, updated_at,
-                       network, matching)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
+                       network, matching, beacons)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
                 )
                 .bind(stored.id)
                 .bind(&idea.title)
@@ -313,6 +478,7 @@ macro_rules! impl_sql_store {
                 .bind(stored.updated_at)
                 .bind(&stored.network)
                 .bind(stored.matching.as_ref().map(sqlx::types::Json))
+                .bind($crate::store::beacon_list(&stored.beacons()))
                 .execute(&mut *tx)
                 .await?;
                 let first = $crate::domain::HistoryEntry {
@@ -412,6 +578,43 @@ macro_rules! impl_sql_store {
                     .collect()
             }
 
+            async fn anonymise_contacts_before(
+                &self,
+                cutoff: chrono::DateTime<chrono::Utc>,
+                limit: u32,
+            ) -> Result<u64, $crate::store::StoreError> {
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                let done = sqlx::query(
+                    "UPDATE ideas SET contact_name = NULL, contact_email = NULL, contact_phone = NULL,
+                       consent_contact = FALSE, consent_share = FALSE
+                     WHERE id IN (
+                       SELECT id FROM ideas WHERE updated_at < $1
+                         AND (contact_name IS NOT NULL OR contact_email IS NOT NULL OR contact_phone IS NOT NULL)
+                       LIMIT $2)",
+                )
+                .bind(cutoff)
+                .bind(i64::from(limit))
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn delete_reads_before(
+                &self,
+                cutoff: chrono::DateTime<chrono::Utc>,
+            ) -> Result<u64, $crate::store::StoreError> {
+                let done = sqlx::query("DELETE FROM partner_reads WHERE at < $1")
+                    .bind(cutoff)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn forget_erased(&self) -> Result<(), $crate::store::StoreError> {
+                self.forget_freed_pages().await
+            }
+
             async fn delete_idempotency_keys_before(
                 &self,
                 cutoff: chrono::DateTime<chrono::Utc>,
@@ -490,6 +693,133 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            async fn list_ideas(
+                &self,
+                filter: &$crate::store::IdeaFilter,
+                before: Option<uuid::Uuid>,
+                limit: u32,
+            ) -> Result<Vec<$crate::domain::StoredIdea>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::IdeaRow> = sqlx::query_as(
+                    "SELECT * FROM ideas
+                     WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR network = $2)
+                       AND ($3 IS NULL OR beacons LIKE $3) AND ($4 IS NULL OR postcode = $4)
+                       AND ($5 IS NULL OR created_at >= $5) AND ($6 IS NULL OR created_at < $6)
+                       AND ($7 IS NULL OR LOWER(title) LIKE $7 ESCAPE '\\' OR LOWER(problem) LIKE $7 ESCAPE '\\'
+                         OR LOWER(COALESCE(helpers, '')) LIKE $7 ESCAPE '\\'
+                         OR LOWER(COALESCE(motivation, '')) LIKE $7 ESCAPE '\\'
+                         OR LOWER(COALESCE(existing_initiatives, '')) LIKE $7 ESCAPE '\\'
+                         OR LOWER(COALESCE(new_alliances, '')) LIKE $7 ESCAPE '\\'
+                         OR LOWER(COALESCE(place, '')) LIKE $7 ESCAPE '\\')
+                       AND ($8 IS NULL OR (hidden_at IS NOT NULL) = $8)
+                       AND ($9 IS NULL OR consent_publish = $9)
+                       AND ($10 IS NULL OR id < $10)
+                     ORDER BY id DESC LIMIT $11",
+                )
+                .bind(filter.status.map($crate::domain::IdeaStatus::code))
+                .bind(&filter.network)
+                .bind(filter.beacon.as_ref().map(|b| format!("%,{b},%")))
+                .bind(&filter.postcode)
+                .bind(filter.created_from)
+                .bind(filter.created_to)
+                .bind(filter.text.as_deref().map($crate::store::contains_pattern))
+                .bind(filter.hidden)
+                .bind(filter.published)
+                .bind(before)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn idea_facts(
+                &self,
+                from: Option<chrono::DateTime<chrono::Utc>>,
+                to: Option<chrono::DateTime<chrono::Utc>>,
+            ) -> Result<Vec<$crate::domain::stats::IdeaFacts>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::FactsRow> = sqlx::query_as(
+                    "SELECT i.created_at, i.status, i.network, i.postcode, i.beacons,
+                       (SELECT h.at FROM idea_history h WHERE h.idea_id = i.id AND h.actor = 'partner'
+                        ORDER BY h.id LIMIT 1) AS decided_at,
+                       (SELECT h.from_network FROM idea_history h WHERE h.idea_id = i.id AND h.actor = 'partner'
+                        ORDER BY h.id LIMIT 1) AS decided_by
+                     FROM ideas i
+                     WHERE ($1 IS NULL OR i.created_at >= $1) AND ($2 IS NULL OR i.created_at < $2)",
+                )
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn list_triage(
+                &self,
+                after: Option<uuid::Uuid>,
+                limit: u32,
+            ) -> Result<Vec<$crate::domain::StoredIdea>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::IdeaRow> = sqlx::query_as(
+                    "SELECT * FROM ideas WHERE status = 'triage' AND ($1 IS NULL OR id > $1)
+                     ORDER BY id LIMIT $2",
+                )
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            #[tracing::instrument(skip_all, fields(idea_id = %moderation.idea_id))]
+            async fn moderate_idea(
+                &self,
+                moderation: &$crate::domain::Moderation,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let hide = moderation.action == $crate::domain::ModerationAction::Hide;
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                let updated = sqlx::query(
+                    "UPDATE ideas SET hidden_at = $2, hidden_reason = $3
+                     WHERE id = $1 AND status <> 'erased'",
+                )
+                .bind(moderation.idea_id)
+                .bind(hide.then_some(moderation.at))
+                .bind(moderation.reason.as_ref().filter(|_| hide))
+                .execute(&mut *tx)
+                .await?;
+                if updated.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                sqlx::query(
+                    "INSERT INTO moderation_log (id, idea_id, at, key_id, action, reason)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(uuid::Uuid::now_v7())
+                .bind(moderation.idea_id)
+                .bind(moderation.at)
+                .bind(moderation.key_id)
+                .bind(moderation.action.code())
+                .bind(&moderation.reason)
+                .execute(&mut *tx)
+                .await?;
+                if hide {
+                    forget_similar!(tx, Self::MENTIONING, moderation.idea_id);
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn list_moderation(
+                &self,
+                idea_id: uuid::Uuid,
+            ) -> Result<Vec<$crate::domain::Moderation>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::ModerationRow> = sqlx::query_as(
+                    "SELECT idea_id, at, key_id, action, reason FROM moderation_log
+                     WHERE idea_id = $1 ORDER BY id",
+                )
+                .bind(idea_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
             #[tracing::instrument(skip_all, fields(idea_id = %change.idea_id))]
             async fn apply_change(
                 &self,
@@ -527,19 +857,37 @@ macro_rules! impl_sql_store {
                 at: chrono::DateTime<chrono::Utc>,
             ) -> Result<bool, $crate::store::StoreError> {
                 let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                let erased = sqlx::query(
+                    "UPDATE ideas SET title = '', problem = '', helpers = NULL, motivation = NULL,
+                       existing_initiatives = NULL, new_alliances = NULL, place = NULL,
+                       contact_name = NULL, contact_email = NULL, contact_phone = NULL,
+                       consent_contact = FALSE, consent_share = FALSE, consent_publish = FALSE,
+                       status = 'erased', citizen_token_hash = $2, matching = NULL,
+                       hidden_at = NULL, hidden_reason = NULL, updated_at = $3
+                     WHERE id = $1 AND status <> 'erased'",
+                )
+                .bind(id)
+                .bind(Vec::<u8>::new())
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                if erased.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                for statement in [
+                    "UPDATE idea_history SET note = NULL WHERE idea_id = $1",
+                    "UPDATE moderation_log SET reason = NULL WHERE idea_id = $1",
+                    "DELETE FROM idempotency_keys WHERE idea_id = $1",
+                ] {
+                    sqlx::query(statement).bind(id).execute(&mut *tx).await?;
+                }
+                forget_similar!(tx, Self::MENTIONING, id);
                 let told: Vec<(String,)> = sqlx::query_as(
                     "SELECT DISTINCT network FROM feed_entries WHERE idea_id = $1 ORDER BY network",
                 )
                 .bind(id)
                 .fetch_all(&mut *tx)
                 .await?;
-                let erased = sqlx::query("DELETE FROM ideas WHERE id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                if erased.rows_affected() != 1 {
-                    return Ok(false);
-                }
                 for (network,) in told {
                     let event = $crate::domain::IdeaEvent {
                         network,
@@ -551,7 +899,71 @@ macro_rules! impl_sql_store {
                     append_event!(tx, &event);
                 }
                 tx.commit().await?;
+                self.forget_freed_pages().await?;
                 Ok(true)
+            }
+
+            #[tracing::instrument(skip_all, fields(idea_id = %id))]
+            async fn update_consent(
+                &self,
+                id: uuid::Uuid,
+                consent: $crate::domain::Consent,
+                erase_contact: bool,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<bool, $crate::store::StoreError> {
+                let update: &'static str = if erase_contact {
+                    "UPDATE ideas SET consent_contact = $2, consent_share = $3, consent_publish = $4,
+                       updated_at = $5, contact_name = NULL, contact_email = NULL, contact_phone = NULL
+                     WHERE id = $1 AND status <> 'erased'"
+                } else {
+                    "UPDATE ideas SET consent_contact = $2, consent_share = $3, consent_publish = $4,
+                       updated_at = $5
+                     WHERE id = $1 AND status <> 'erased'"
+                };
+                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
+                let updated = sqlx::query(update)
+                    .bind(id)
+                    .bind(consent.contact)
+                    .bind(consent.share_contact_with_partners)
+                    .bind(consent.publish)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                if !consent.publish {
+                    forget_similar!(tx, Self::MENTIONING, id);
+                }
+                tx.commit().await?;
+                if erase_contact {
+                    self.forget_freed_pages().await?;
+                }
+                Ok(updated.rows_affected() == 1)
+            }
+
+            async fn get_api_key(
+                &self,
+                id: uuid::Uuid,
+            ) -> Result<Option<$crate::domain::ApiKey>, $crate::store::StoreError> {
+                let row: Option<$crate::store::rows::ApiKeyRow> =
+                    sqlx::query_as("SELECT * FROM api_keys WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                row.map(|row| <($crate::domain::ApiKey, Vec<u8>)>::try_from(row).map(|(key, _)| key))
+                    .transpose()
+            }
+
+            async fn idea_feed(
+                &self,
+                idea_id: uuid::Uuid,
+            ) -> Result<Vec<$crate::domain::FeedEntry>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::FeedRow> = sqlx::query_as(
+                    "SELECT position, network, idea_id, event, status, at FROM feed_entries
+                     WHERE idea_id = $1 ORDER BY position",
+                )
+                .bind(idea_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
             }
 
             async fn idea_history(

@@ -9,6 +9,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use super::StoreError;
 
+/// How often a checkpoint after an erasure is tried while readers hold the log.
+const CHECKPOINT_TRIES: usize = 20;
+
 /// SQLite behind the [`Store`](super::Store) trait.
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -31,6 +34,9 @@ impl SqliteStore {
            ORDER BY o.next_attempt_at, o.id LIMIT $3)
          RETURNING id";
 
+    /// The ideas whose stored matching contains the text `$1` (an idea's id, as a LIKE pattern).
+    const MENTIONING: &'static str = "SELECT id, matching FROM ideas WHERE matching LIKE $1";
+
     /// Opens (and creates when missing) the database file of a `sqlite://` URL.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?
@@ -46,6 +52,24 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         Ok(Self { pool })
+    }
+
+    /// Moves every committed page from the write-ahead log into the database file and
+    /// truncates the log: with `secure_delete`, the bytes of erased data then exist in neither.
+    async fn forget_freed_pages(&self) -> Result<(), StoreError> {
+        for _ in 0..CHECKPOINT_TRIES {
+            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&self.pool)
+                .await?;
+            if busy == 0 {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tracing::warn!(
+            "the write-ahead log could not be truncated after an erasure; the next checkpoint will"
+        );
+        Ok(())
     }
 
     async fn run_migrations(&self) -> Result<(), StoreError> {

@@ -123,7 +123,7 @@ async fn accepting_an_idea_changes_its_status_and_the_citizen_sees_why(app: Test
     let feedback = app.store.list_routing_feedback().await.unwrap();
     assert_eq!(feedback.len(), 1);
     assert_eq!(feedback[0].decision, DecisionKind::Accept);
-    assert_eq!(feedback[0].from_network, network);
+    assert_eq!(feedback[0].from_network.as_deref(), Some(network));
     assert_eq!(feedback[0].to_network.as_deref(), Some(network));
 }
 
@@ -165,7 +165,7 @@ async fn a_declined_idea_goes_to_each_next_confident_network_then_to_triage(app:
     let feedback = app.store.list_routing_feedback().await.unwrap();
     let path: Vec<(String, Option<String>)> = feedback
         .iter()
-        .map(|f| (f.from_network.clone(), f.to_network.clone()))
+        .map(|f| (f.from_network.clone().unwrap(), f.to_network.clone()))
         .collect();
     let expected: Vec<(String, Option<String>)> = order
         .iter()

@@ -148,6 +148,7 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> O
         log_format: LogFormat::Text,
         routing_min_confidence: sammen::matching::DEFAULT_MIN_CONFIDENCE,
         webhooks: Default::default(),
+        retention: Default::default(),
     };
     adjust(&mut config);
     let app = Application::build(&config)

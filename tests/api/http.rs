@@ -52,7 +52,7 @@ async fn unknown_paths_and_methods_get_problems(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.headers()["allow"], "POST");
+    assert_eq!(response.headers()["allow"], "GET, POST");
     assert_eq!(problem(response, 405).await["title"], "Method not allowed");
 }
 

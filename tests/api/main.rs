@@ -4,8 +4,12 @@
 #[macro_use]
 mod helpers;
 
+mod admin_catalog;
+mod admin_ideas;
+mod admin_stats;
 mod browser;
 mod catalog;
+mod citizens;
 mod cli;
 mod decisions;
 mod http;
@@ -14,6 +18,8 @@ mod keys;
 mod learning;
 mod matching;
 mod partners;
+mod retention;
+mod roles;
 mod tenants;
 mod webhooks;
 

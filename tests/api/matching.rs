@@ -154,11 +154,17 @@ async fn a_catalog_change_routes_differently_without_a_restart(app: TestApp) {
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), addition.to_string()).unwrap();
 
-    let imported = std::process::Command::new(env!("CARGO_BIN_EXE_sammen"))
+    // The process runs off the test's thread: the app's background tasks (webhook dispatcher,
+    // retention job) share that thread, and one blocked mid-transaction would hold the SQLite
+    // write lock the import waits for.
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sammen"));
+    command
         .args(["catalog", "import", file.path().to_str().unwrap()])
         .env("SAMMEN_DATABASE_URL", app.db.url())
-        .env("SAMMEN_LOG", "warn")
-        .status()
+        .env("SAMMEN_LOG", "warn");
+    let imported = actix_web::rt::task::spawn_blocking(move || command.status())
+        .await
+        .unwrap()
         .unwrap();
     assert!(imported.success());
 

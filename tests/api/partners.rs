@@ -16,7 +16,7 @@ on_both_backends!(
     every_idea_a_partner_reads_is_in_the_audit_log,
     a_bad_cursor_or_limit_is_refused,
     the_feed_is_exact_while_writers_append,
-    an_erased_idea_is_gone_and_its_network_is_told,
+    an_erased_idea_is_anonymous_and_its_network_is_told,
 );
 
 /// An idea about newcomers, which goes elsewhere than the beach clean-up of `valid_idea`.
@@ -298,7 +298,7 @@ async fn delay_feed_commits(url: &str) {
     }
 }
 
-async fn an_erased_idea_is_gone_and_its_network_is_told(app: TestApp) {
+async fn an_erased_idea_is_anonymous_and_its_network_is_told(app: TestApp) {
     let created = app.submit(|_| {}).await;
     let kept = app.submit(|_| {}).await;
     let key = app
@@ -329,8 +329,16 @@ async fn an_erased_idea_is_gone_and_its_network_is_told(app: TestApp) {
         .unwrap();
     problem(again, 404).await;
     let id = uuid::Uuid::parse_str(created["id"].as_str().unwrap()).unwrap();
-    assert!(app.store.get_idea(id).await.unwrap().is_none());
-    assert!(app.store.idea_history(id).await.unwrap().is_empty());
+    let anonymous = app.store.get_idea(id).await.unwrap().unwrap();
+    assert_eq!(anonymous.status, sammen::domain::IdeaStatus::Erased);
+    assert_eq!(anonymous.idea.title, "");
+    assert!(anonymous.idea.contact.is_none() && anonymous.matching.is_none());
+    assert_eq!(
+        anonymous.network,
+        created["network"].as_str().map(str::to_owned)
+    );
+    let history = app.store.idea_history(id).await.unwrap();
+    assert!(!history.is_empty() && history.iter().all(|h| h.note.is_none()));
     let (entries, _) = drain(&app, &key, Some(cursor), 20).await;
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0]["event"], "idea.erased");

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{PartnerIdea, partner_idea, read_by, visible_idea};
 use crate::auth::PartnerKey;
-use crate::domain::decisions::{Plan, PlanError};
+use crate::domain::decisions::Plan;
 use crate::domain::{EventType, HistoryEntry, NewDecision, ProblemCode};
 use crate::error::ApiError;
 use crate::routes::{AppState, QueryParams, encode_cursor};
@@ -181,12 +181,7 @@ pub async fn decide_on_idea(
         known_networks: &known_networks,
         min_confidence: state.config.routing_min_confidence,
     };
-    let change = plan
-        .change(decision, key.0.id, store::now())
-        .map_err(|e| match e {
-            PlanError::Invalid(problems) => ApiError::InvalidBody(problems),
-            PlanError::AlreadyAccepted => ApiError::IdeaChanged,
-        })?;
+    let change = plan.change(decision, key.0.id, store::now())?;
     if !store.apply_change(&change).await? {
         return Err(ApiError::IdeaChanged);
     }

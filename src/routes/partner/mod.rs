@@ -5,14 +5,12 @@
 pub mod ideas;
 pub mod webhooks;
 
-use std::borrow::Cow;
-
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::auth::PartnerKey;
-use crate::domain::masking::mask_personal_data;
-use crate::domain::{HistoryEntry, PartnerRead, StoredIdea};
+use crate::domain::masking::{mask_idea_text, mask_in_place};
+use crate::domain::{HistoryEntry, IdeaStatus, PartnerRead, StoredIdea};
 use crate::matching::Reason;
 use crate::routes::ideas::IdeaView;
 use uuid::Uuid;
@@ -44,31 +42,12 @@ impl PartnerIdea {
             .unwrap_or_default();
         if !idea.consent.share_contact_with_partners {
             idea.contact = None;
-            let answers = &mut idea.answers;
-            let texts = [Some(&mut idea.title), Some(&mut answers.problem)]
-                .into_iter()
-                .chain([
-                    answers.helpers.as_mut(),
-                    answers.motivation.as_mut(),
-                    answers.existing_initiatives.as_mut(),
-                    answers.new_alliances.as_mut(),
-                    idea.location.as_mut().and_then(|l| l.place.as_mut()),
-                ])
-                .flatten();
-            for text in texts {
-                mask(text);
-            }
+            mask_idea_text(&mut idea.title, &mut idea.answers, idea.location.as_mut());
         }
         for similar in idea.matching.iter_mut().flat_map(|m| &mut m.similar_ideas) {
-            mask(&mut similar.title);
+            mask_in_place(&mut similar.title);
         }
         PartnerIdea { idea, reasons }
-    }
-}
-
-fn mask(text: &mut String) {
-    if let Cow::Owned(masked) = mask_personal_data(text) {
-        *text = masked;
     }
 }
 
@@ -79,7 +58,9 @@ pub async fn visible_idea(
     id: Uuid,
 ) -> Result<Option<StoredIdea>, StoreError> {
     let stored = store.get_idea(id).await?;
-    Ok(stored.filter(|s| s.network.as_deref().is_some_and(|n| key.0.holds(n))))
+    Ok(stored.filter(|s| {
+        s.status != IdeaStatus::Erased && s.network.as_deref().is_some_and(|n| key.0.holds(n))
+    }))
 }
 
 /// The idea as `key` may see it, with its history; `None` when it is not with the key's
