@@ -299,12 +299,13 @@ pub struct RoutingFeedback {
 }
 
 impl StatusChange {
-    /// The change as routing feedback, when it is a network's decision.
+    /// The change as routing feedback, when it is a decision of a network or of staff.
     pub fn feedback(&self) -> Option<RoutingFeedback> {
         Some(RoutingFeedback {
             idea_id: self.idea_id,
             at: self.entry.at,
-            from_network: self.entry.actor_network.clone()?,
+            actor: self.entry.actor,
+            from_network: self.from_network.clone(),
             decision: self.entry.decision?,
             to_network: self.entry.network.clone(),
         })
@@ -312,21 +313,25 @@ impl StatusChange {
 }
 
 impl RoutingFeedback {
-    /// The network people chose for the idea: the one that accepted it, or the target of a
-    /// forward. (After a decline the next network is the router's own pick, not a lesson.)
+    /// The network people chose for the idea: the one that accepted it, the target of a
+    /// forward or of a route by staff. (After a decline the next network is the router's own pick, not a lesson.)
     pub fn toward(&self) -> Option<&str> {
         match self.decision {
-            DecisionKind::Accept => Some(&self.from_network),
-            DecisionKind::Forward => self.to_network.as_deref(),
+            DecisionKind::Accept => self.from_network.as_deref(),
+            DecisionKind::Forward | DecisionKind::Route => self.to_network.as_deref(),
             DecisionKind::Decline => None,
         }
     }
 
-    /// The network that declined the idea or passed it on.
+    /// The network that declined the idea or passed it on (or that staff routed it away
+    /// from).
     pub fn away(&self) -> Option<&str> {
         match self.decision {
             DecisionKind::Accept => None,
-            DecisionKind::Decline | DecisionKind::Forward => Some(&self.from_network),
+            DecisionKind::Decline | DecisionKind::Forward | DecisionKind::Route => self
+                .from_network
+                .as_deref()
+                .filter(|from| Some(*from) != self.to_network.as_deref()),
         }
     }
 }

@@ -301,17 +301,22 @@ impl Matcher {
             .shrink_to_fit();
     }
 
-    /// Takes an idea out of the similar ideas and out of what the router learnt (when it is
-    /// hidden or erased); whether it was among the similar ideas.
+    /// Takes an idea out of the similar ideas (hidden, or no longer to be published); whether
+    /// it was there.
     pub fn remove_idea(&self, id: Uuid) -> bool {
-        self.lessons
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .forget(id);
         self.ideas
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .remove(id)
+    }
+
+    /// Forgets an erased idea: out of the similar ideas and out of what the router learnt.
+    pub fn forget_idea(&self, id: Uuid) {
+        self.lessons
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .forget(id);
+        self.remove_idea(id);
     }
 
     /// The heap memory of the similar ideas' index, in bytes, and how many postings it holds.

@@ -218,7 +218,9 @@ impl IdeaIndex {
         limit: usize,
         min_score: f32,
     ) -> (Scorer<'a>, Vec<(u32, f32)>) {
-        let documents = self.live.max(1);
+        // Removed ideas keep their postings until the index is rebuilt, so they count in the
+        // collection's size as in the words' document frequencies.
+        let documents = self.docs.len().max(1);
         let scorer = Scorer::new(
             query,
             &self.terms,

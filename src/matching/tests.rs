@@ -316,9 +316,41 @@ fn declined_ideas_push_ideas_like_them_away_and_are_forgotten_when_erased() {
     );
 
     for id in &declined {
-        matcher.remove_idea(*id);
+        matcher.forget_idea(*id);
     }
     assert_eq!(matcher.lessons(), 6);
     let forgotten = matcher.match_idea(&idea("Genbrug i gården", problem));
     assert_eq!(score(&forgotten, "miljoe").0, first);
+}
+
+#[test]
+fn an_idea_removed_and_added_again_is_found_again() {
+    let matcher = Matcher::new(&danish_catalog(), 0.0);
+    let beach = Uuid::now_v7();
+    let text = idea(
+        "Ren strand",
+        "Vi vil samle skrald og plastik på stranden hver søndag med naboerne.",
+    );
+    matcher.add_idea(beach, &text);
+    matcher.add_idea(
+        Uuid::now_v7(),
+        &idea("Kor i kirken", "Et kor for ældre i kirken om torsdagen."),
+    );
+    let found = |matcher: &Matcher| {
+        matcher
+            .match_idea(&text)
+            .similar_ideas
+            .iter()
+            .find(|s| s.id == beach)
+            .map(|s| s.score)
+    };
+    let first = found(&matcher).expect("found");
+
+    assert!(matcher.remove_idea(beach));
+    assert_eq!(found(&matcher), None);
+    matcher.add_idea(beach, &text);
+
+    let again = found(&matcher).expect("found again");
+    assert!(again >= first - 0.1, "{first} -> {again}");
+    assert_eq!(matcher.published_ideas(), 2);
 }

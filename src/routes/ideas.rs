@@ -488,7 +488,7 @@ pub async fn delete_idea(
     if !state.store.erase_idea(stored.id, store::now()).await? {
         return Err(ApiError::NotFound);
     }
-    state.matcher.remove_idea(stored.id);
+    state.matcher.forget_idea(stored.id);
     tracing::info!(idea_id = %stored.id, "idea erased");
     Ok(HttpResponse::NoContent().finish())
 }

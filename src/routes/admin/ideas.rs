@@ -322,6 +322,14 @@ pub async fn route_idea(
         return Err(ApiError::IdeaChanged);
     }
     tracing::info!(idea_id = %idea.id, key_id = %admin.0.id, network = ?change.entry.network, "routed by staff");
+    if let Some(feedback) = change.feedback() {
+        state.matcher.learn(
+            idea.id,
+            &idea.idea.text(),
+            feedback.toward(),
+            feedback.away(),
+        );
+    }
     Ok(HttpResponse::Ok().json(change.entry))
 }
 
