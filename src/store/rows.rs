@@ -8,9 +8,9 @@ use super::{IdempotencyRecord, StoreError};
 use crate::domain::stats::IdeaFacts;
 use crate::domain::{
     ActorKind, Answers, ApiKey, Beacon, Consent, Contact, DecisionKind, DeliveryAttempt,
-    DeliveryOutcome, EventType, FeedEntry, Hidden, HistoryEntry, IdeaEvent, IdeaStatus, Initiative,
-    Language, LocalizedText, Location, Moderation, ModerationAction, Network, NewIdea, PartnerRead,
-    PendingDelivery, Role, RoutingFeedback, StoredIdea, Webhook,
+    DeliveryOutcome, EventType, FeedEntry, Hidden, HistoryEntry, IdeaEvent, IdeaStatus, IdeaText,
+    Initiative, Language, LocalizedText, Location, Moderation, ModerationAction, Network, NewIdea,
+    PartnerRead, PendingDelivery, Role, RoutingFeedback, StoredIdea, Webhook,
 };
 use crate::matching::Matching;
 
@@ -81,8 +81,9 @@ impl From<BeaconRow> for Beacon {
     }
 }
 
+/// The columns of an idea's text, all that matching needs.
 #[derive(sqlx::FromRow)]
-pub struct IdeaRow {
+pub struct IdeaTextRow {
     pub id: Uuid,
     pub title: String,
     pub problem: String,
@@ -93,6 +94,45 @@ pub struct IdeaRow {
     pub postcode: Option<String>,
     pub place: Option<String>,
     pub language: Option<String>,
+}
+
+impl TryFrom<IdeaTextRow> for (Uuid, IdeaText) {
+    type Error = StoreError;
+
+    fn try_from(row: IdeaTextRow) -> Result<Self, StoreError> {
+        let language = match row.language.as_deref() {
+            None => None,
+            Some(code) => Some(
+                Language::from_code(code)
+                    .ok_or_else(|| StoreError::Corrupt(format!("idea language {code:?}")))?,
+            ),
+        };
+        let location = (row.postcode.is_some() || row.place.is_some()).then_some(Location {
+            postcode: row.postcode,
+            place: row.place,
+        });
+        Ok((
+            row.id,
+            IdeaText {
+                title: row.title,
+                answers: Answers {
+                    problem: row.problem,
+                    helpers: row.helpers,
+                    motivation: row.motivation,
+                    existing_initiatives: row.existing_initiatives,
+                    new_alliances: row.new_alliances,
+                },
+                location,
+                language,
+            },
+        ))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct IdeaRow {
+    #[sqlx(flatten)]
+    pub text: IdeaTextRow,
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
     pub contact_phone: Option<String>,
@@ -115,35 +155,19 @@ impl TryFrom<IdeaRow> for StoredIdea {
     fn try_from(row: IdeaRow) -> Result<Self, StoreError> {
         let status = IdeaStatus::from_code(&row.status)
             .ok_or_else(|| StoreError::Corrupt(format!("idea status {:?}", row.status)))?;
-        let language = match row.language.as_deref() {
-            None => None,
-            Some(code) => Some(
-                Language::from_code(code)
-                    .ok_or_else(|| StoreError::Corrupt(format!("idea language {code:?}")))?,
-            ),
-        };
-        let location = (row.postcode.is_some() || row.place.is_some()).then_some(Location {
-            postcode: row.postcode,
-            place: row.place,
-        });
+        let (id, text) = row.text.try_into()?;
         let contact = Contact {
             name: row.contact_name,
             email: row.contact_email,
             phone: row.contact_phone,
         };
         Ok(StoredIdea {
-            id: row.id,
+            id,
             idea: NewIdea {
-                title: row.title,
-                answers: Answers {
-                    problem: row.problem,
-                    helpers: row.helpers,
-                    motivation: row.motivation,
-                    existing_initiatives: row.existing_initiatives,
-                    new_alliances: row.new_alliances,
-                },
-                location,
-                language,
+                title: text.title,
+                answers: text.answers,
+                location: text.location,
+                language: text.language,
                 contact: (contact != Contact::default()).then_some(contact),
                 consent: Consent {
                     contact: row.consent_contact,

@@ -563,19 +563,17 @@ macro_rules! impl_sql_store {
                 after: Option<uuid::Uuid>,
                 limit: u32,
             ) -> Result<Vec<(uuid::Uuid, $crate::domain::IdeaText)>, $crate::store::StoreError> {
-                let rows: Vec<$crate::store::rows::IdeaRow> = sqlx::query_as(
-                    "SELECT * FROM ideas WHERE consent_publish AND ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2",
-                )
-                .bind(after)
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?;
-                rows.into_iter()
-                    .map(|row| {
-                        let stored: $crate::domain::StoredIdea = row.try_into()?;
-                        Ok((stored.id, stored.idea.text()))
-                    })
-                    .collect()
+                // Only the text: the stored matching and the contact data are not needed.
+                const QUERY: &str = "SELECT id, title, problem, helpers, motivation, \
+                    existing_initiatives, new_alliances, postcode, place, language FROM ideas \
+                    WHERE consent_publish AND hidden_at IS NULL AND status <> 'erased' \
+                    AND ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2";
+                let rows: Vec<$crate::store::rows::IdeaTextRow> = sqlx::query_as(QUERY)
+                    .bind(after)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
             }
 
             async fn anonymise_contacts_before(

@@ -371,6 +371,13 @@ async fn a_hidden_idea_leaves_similar_ideas_at_once_and_comes_back_when_unhidden
 
     assert_eq!(hidden["hidden"]["reason"], "Navngiver en nabo.");
     assert!(!similar_titles(&app, &text).await.contains(&id));
+    // Nor after a restart: start-up indexes published ideas that are not hidden.
+    let restarted = sammen::startup::build_matcher(app.store.as_ref(), 0.35)
+        .await
+        .unwrap();
+    assert_eq!(restarted.published_ideas(), 4);
+    let matched = restarted.match_idea(&sammen::domain::IdeaText::parse(&text).unwrap());
+    assert!(matched.similar_ideas.iter().all(|s| s.id.to_string() != id));
     let stored = app.read_back(&later).await["matching"]["similar_ideas"].clone();
     assert!(
         stored
