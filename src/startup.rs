@@ -140,22 +140,44 @@ fn cors(origins: &[String]) -> Cors {
 }
 
 /// Ideas read per page when the similar-ideas index is built.
-const INDEX_PAGE: u32 = 1_000;
+const INDEX_PAGE: u32 = 2_000;
 /// How often a running service checks whether the catalog changed.
 const CATALOG_POLL: Duration = Duration::from_secs(1);
 
 /// A matcher for the stored catalog and published ideas.
 pub async fn build_matcher(store: &dyn Store, min_confidence: f32) -> Result<Matcher, StoreError> {
-    let matcher = Matcher::new(&store.export_catalog().await?, min_confidence);
+    let matcher = Arc::new(Matcher::new(&store.export_catalog().await?, min_confidence));
+    // Pages are indexed on a thread of their own while the next ones are read.
+    let (pages, received) = std::sync::mpsc::sync_channel::<Vec<(Uuid, IdeaText)>>(2);
+    let indexer = {
+        let matcher = matcher.clone();
+        std::thread::spawn(move || {
+            for page in received {
+                let ideas: Vec<(Uuid, &IdeaText)> =
+                    page.iter().map(|(id, text)| (*id, text)).collect();
+                matcher.add_ideas(&ideas);
+            }
+            matcher.compact();
+        })
+    };
     let mut after = None;
-    loop {
-        let page = store.published_ideas(after, INDEX_PAGE).await?;
-        let Some((last, _)) = page.last() else { break };
+    let read = loop {
+        let page = match store.published_ideas(after, INDEX_PAGE).await {
+            Ok(page) => page,
+            Err(error) => break Err(error),
+        };
+        let Some((last, _)) = page.last() else {
+            break Ok(());
+        };
         after = Some(*last);
-        let ideas: Vec<(Uuid, &IdeaText)> = page.iter().map(|(id, text)| (*id, text)).collect();
-        matcher.add_ideas(&ideas);
-    }
-    matcher.compact();
+        if pages.send(page).is_err() {
+            break Ok(());
+        }
+    };
+    drop(pages);
+    indexer.join().expect("indexing does not panic");
+    read?;
+    let matcher = Arc::into_inner(matcher).expect("the indexer has finished");
     for feedback in store.list_routing_feedback().await? {
         let Some(idea) = store.get_idea(feedback.idea_id).await? else {
             continue;

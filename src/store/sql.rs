@@ -402,13 +402,13 @@ macro_rules! impl_sql_store {
             ) -> Result<Vec<$crate::domain::Initiative>, $crate::store::StoreError> {
                 let rows: Vec<$crate::store::rows::InitiativeRow> = sqlx::query_as(
                     "SELECT slug, network, title, description, tags, place, url FROM initiatives
-                     WHERE ($1 IS NULL OR network = $1) AND ($2 IS NULL OR slug > $2)
+                     WHERE ($1 IS NULL OR network = $1) AND slug > $2
                        AND retired_at IS NULL
                        AND network IN (SELECT slug FROM networks WHERE retired_at IS NULL)
                      ORDER BY slug LIMIT $3",
                 )
                 .bind(network)
-                .bind(after)
+                .bind(after.unwrap_or_default())
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
                 .await?;
@@ -567,9 +567,9 @@ macro_rules! impl_sql_store {
                 const QUERY: &str = "SELECT id, title, problem, helpers, motivation, \
                     existing_initiatives, new_alliances, postcode, place, language FROM ideas \
                     WHERE consent_publish AND hidden_at IS NULL AND status <> 'erased' \
-                    AND ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2";
+                    AND id > $1 ORDER BY id LIMIT $2";
                 let rows: Vec<$crate::store::rows::IdeaTextRow> = sqlx::query_as(QUERY)
-                    .bind(after)
+                    .bind(after.unwrap_or(uuid::Uuid::nil()))
                     .bind(i64::from(limit))
                     .fetch_all(&self.pool)
                     .await?;
@@ -651,9 +651,9 @@ macro_rules! impl_sql_store {
                 limit: u32,
             ) -> Result<Vec<$crate::domain::ApiKey>, $crate::store::StoreError> {
                 let rows: Vec<$crate::store::rows::ApiKeyRow> = sqlx::query_as(
-                    "SELECT * FROM api_keys WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2",
+                    "SELECT * FROM api_keys WHERE id > $1 ORDER BY id LIMIT $2",
                 )
-                .bind(after)
+                .bind(after.unwrap_or(uuid::Uuid::nil()))
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
                 .await?;
@@ -710,7 +710,7 @@ macro_rules! impl_sql_store {
                          OR LOWER(COALESCE(place, '')) LIKE $7 ESCAPE '\\')
                        AND ($8 IS NULL OR (hidden_at IS NOT NULL) = $8)
                        AND ($9 IS NULL OR consent_publish = $9)
-                       AND ($10 IS NULL OR id < $10)
+                       AND id < $10
                      ORDER BY id DESC LIMIT $11",
                 )
                 .bind(filter.status.map($crate::domain::IdeaStatus::code))
@@ -722,7 +722,7 @@ macro_rules! impl_sql_store {
                 .bind(filter.text.as_deref().map($crate::store::contains_pattern))
                 .bind(filter.hidden)
                 .bind(filter.published)
-                .bind(before)
+                .bind(before.unwrap_or(uuid::Uuid::max()))
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
                 .await?;
@@ -756,10 +756,10 @@ macro_rules! impl_sql_store {
                 limit: u32,
             ) -> Result<Vec<$crate::domain::StoredIdea>, $crate::store::StoreError> {
                 let rows: Vec<$crate::store::rows::IdeaRow> = sqlx::query_as(
-                    "SELECT * FROM ideas WHERE status = 'triage' AND ($1 IS NULL OR id > $1)
+                    "SELECT * FROM ideas WHERE status = 'triage' AND id > $1
                      ORDER BY id LIMIT $2",
                 )
-                .bind(after)
+                .bind(after.unwrap_or(uuid::Uuid::nil()))
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
                 .await?;
@@ -1151,11 +1151,11 @@ macro_rules! impl_sql_store {
             ) -> Result<Vec<$crate::domain::DeliveryAttempt>, $crate::store::StoreError> {
                 let rows: Vec<$crate::store::rows::DeliveryRow> = sqlx::query_as(
                     "SELECT id, message_id, event, attempt, at, outcome, status_code, error, duration_ms
-                     FROM webhook_deliveries WHERE webhook_id = $1 AND ($2 IS NULL OR id < $2)
+                     FROM webhook_deliveries WHERE webhook_id = $1 AND id < $2
                      ORDER BY id DESC LIMIT $3",
                 )
                 .bind(webhook_id)
-                .bind(before)
+                .bind(before.unwrap_or(uuid::Uuid::max()))
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
                 .await?;
