@@ -14,9 +14,22 @@ use crate::helpers::{TestApp, TestDb, json, valid_idea};
 use crate::partners::drain;
 
 on_both_backends!(
+    with crate::retention::spawn_without_background_retention:
     contact_data_keys_and_audit_entries_leave_when_they_are_due,
     ten_thousand_due_ideas_are_anonymised_in_one_run_while_requests_are_answered,
 );
+
+/// The app with a retention so long that its own background job, which runs at start-up and
+/// on the real clock, never touches what a test inserts: the tests run the job themselves.
+pub async fn spawn_without_background_retention(
+    backend: crate::helpers::Backend,
+) -> Option<TestApp> {
+    crate::helpers::spawn_with(backend, |config| {
+        config.retention.contact_days = 36_500;
+        config.retention.audit_days = 36_500;
+    })
+    .await
+}
 
 /// A clock that says what the test wants.
 struct FixedClock(DateTime<Utc>);
