@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::limits::AddressRange;
+
 /// Which catalog to load into an empty database at start-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Seed {
@@ -50,6 +52,70 @@ impl Default for WebhookSettings {
     }
 }
 
+/// A number of requests in a period, for one client address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// How many requests.
+    pub requests: u32,
+    /// In how long.
+    pub per: Duration,
+}
+
+impl Rate {
+    /// `requests` a minute.
+    pub const fn per_minute(requests: u32) -> Self {
+        Self {
+            requests,
+            per: Duration::from_secs(60),
+        }
+    }
+
+    /// Reads `N/s`, `N/min` or `N/h`.
+    fn parse(text: &str) -> Option<Self> {
+        let (count, unit) = text.trim().split_once('/')?;
+        let requests = count.trim().parse::<u32>().ok().filter(|n| *n > 0)?;
+        let per = match unit.trim() {
+            "s" => Duration::from_secs(1),
+            "min" => Duration::from_secs(60),
+            "h" => Duration::from_secs(3600),
+            _ => return None,
+        };
+        Some(Self { requests, per })
+    }
+}
+
+/// Limits that keep one client from taking the service for itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitSettings {
+    /// `SAMMEN_RATE_LIMIT_DISABLED`: no rate limits at all (test and load runs).
+    pub rate_limits_disabled: bool,
+    /// `SAMMEN_RATE_LIMIT_IDEAS`: `POST /v1/ideas` per client address.
+    pub ideas: Rate,
+    /// `SAMMEN_RATE_LIMIT_MATCH`: `POST /v1/match` per client address.
+    pub matching: Rate,
+    /// `SAMMEN_RATE_LIMIT_FAILED_AUTH`: answers 401 per client address; past it, every request
+    /// with an `Authorization` header from that address answers 429 until the period passes.
+    pub failed_auth: Rate,
+    /// `SAMMEN_TRUSTED_PROXIES`: the proxies whose `X-Forwarded-For` names the client; empty:
+    /// the client is the peer address, whatever the headers say.
+    pub trusted_proxies: Vec<AddressRange>,
+    /// `SAMMEN_REQUEST_TIMEOUT_MS`: how long a request may take, from its headers to its answer.
+    pub request_timeout: Duration,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        Self {
+            rate_limits_disabled: false,
+            ideas: Rate::per_minute(30),
+            matching: Rate::per_minute(300),
+            failed_auth: Rate::per_minute(10),
+            trusted_proxies: Vec::new(),
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
 /// All settings of the service.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -70,6 +136,8 @@ pub struct Config {
     pub routing_min_confidence: f32,
     /// `SAMMEN_WEBHOOK_*`.
     pub webhooks: WebhookSettings,
+    /// `SAMMEN_RATE_LIMIT_*`, `SAMMEN_TRUSTED_PROXIES`, `SAMMEN_REQUEST_TIMEOUT_MS`.
+    pub limits: LimitSettings,
 }
 
 /// A setting that cannot be used; start-up stops with this one line.
@@ -192,6 +260,16 @@ impl Config {
             },
         };
 
+        let flag = |var: &'static str| -> Result<bool, ConfigError> {
+            match get(var)?.as_deref() {
+                None | Some("false") => Ok(false),
+                Some("true") => Ok(true),
+                Some(other) => Err(invalid(
+                    var,
+                    format!("{other:?} is not one of: true, false"),
+                )),
+            }
+        };
         let defaults = WebhookSettings::default();
         let millis = |var: &'static str, default: Duration| -> Result<Duration, ConfigError> {
             match get(var)? {
@@ -206,20 +284,50 @@ impl Config {
             }
         };
         let webhooks = WebhookSettings {
-            allow_private: match get("SAMMEN_WEBHOOK_ALLOW_PRIVATE")?.as_deref() {
-                None | Some("false") => false,
-                Some("true") => true,
-                Some(other) => {
-                    return Err(invalid(
-                        "SAMMEN_WEBHOOK_ALLOW_PRIVATE",
-                        format!("{other:?} is not one of: true, false"),
-                    ));
-                }
-            },
+            allow_private: flag("SAMMEN_WEBHOOK_ALLOW_PRIVATE")?,
             retry_base: millis("SAMMEN_WEBHOOK_RETRY_BASE_MS", defaults.retry_base)?,
             retry_for: defaults.retry_for,
             poll: millis("SAMMEN_WEBHOOK_POLL_MS", defaults.poll)?,
             timeout: millis("SAMMEN_WEBHOOK_TIMEOUT_MS", defaults.timeout)?,
+        };
+
+        let limit_defaults = LimitSettings::default();
+        let rate = |var: &'static str, default: Rate| -> Result<Rate, ConfigError> {
+            match get(var)? {
+                None => Ok(default),
+                Some(text) => Rate::parse(&text).ok_or_else(|| {
+                    invalid(
+                        var,
+                        format!("{text:?} is not a rate such as 30/min, 5/s or 1000/h"),
+                    )
+                }),
+            }
+        };
+        let limits = LimitSettings {
+            rate_limits_disabled: flag("SAMMEN_RATE_LIMIT_DISABLED")?,
+            ideas: rate("SAMMEN_RATE_LIMIT_IDEAS", limit_defaults.ideas)?,
+            matching: rate("SAMMEN_RATE_LIMIT_MATCH", limit_defaults.matching)?,
+            failed_auth: rate("SAMMEN_RATE_LIMIT_FAILED_AUTH", limit_defaults.failed_auth)?,
+            trusted_proxies: get("SAMMEN_TRUSTED_PROXIES")?
+                .map(|list| {
+                    list.split(',')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(|range| {
+                            range.parse::<AddressRange>().map_err(|_| {
+                                invalid(
+                                    "SAMMEN_TRUSTED_PROXIES",
+                                    format!(
+                                        "{range:?} is not an address or range such as 10.0.0.7 or 10.0.0.0/8"
+                                    ),
+                                )
+                            })
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .transpose()?
+                .unwrap_or_default(),
+            request_timeout: millis("SAMMEN_REQUEST_TIMEOUT_MS", limit_defaults.request_timeout)?,
         };
 
         Ok(Config {
@@ -231,6 +339,7 @@ impl Config {
             log_format,
             routing_min_confidence,
             webhooks,
+            limits,
         })
     }
 }
@@ -271,6 +380,31 @@ mod tests {
         assert_eq!(c.log_format, LogFormat::Text);
         assert_eq!(c.webhooks, WebhookSettings::default());
         assert!(!c.webhooks.allow_private);
+        assert_eq!(c.limits, LimitSettings::default());
+        assert!(!c.limits.rate_limits_disabled);
+    }
+
+    #[test]
+    fn rates_are_a_count_per_second_minute_or_hour() {
+        let c = config(&[
+            ("SAMMEN_RATE_LIMIT_IDEAS", "5/s"),
+            ("SAMMEN_RATE_LIMIT_MATCH", "1000/h"),
+            ("SAMMEN_RATE_LIMIT_FAILED_AUTH", "3/min"),
+            ("SAMMEN_RATE_LIMIT_DISABLED", "true"),
+            ("SAMMEN_TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.limits.ideas,
+            Rate {
+                requests: 5,
+                per: Duration::from_secs(1)
+            }
+        );
+        assert_eq!(c.limits.matching.per, Duration::from_secs(3600));
+        assert_eq!(c.limits.failed_auth, Rate::per_minute(3));
+        assert!(c.limits.rate_limits_disabled);
+        assert_eq!(c.limits.trusted_proxies.len(), 2);
     }
 
     #[test]
@@ -287,6 +421,12 @@ mod tests {
             ("SAMMEN_WEBHOOK_RETRY_BASE_MS", "0"),
             ("SAMMEN_WEBHOOK_POLL_MS", "soon"),
             ("SAMMEN_WEBHOOK_TIMEOUT_MS", "-1"),
+            ("SAMMEN_RATE_LIMIT_DISABLED", "1"),
+            ("SAMMEN_RATE_LIMIT_IDEAS", "30"),
+            ("SAMMEN_RATE_LIMIT_MATCH", "0/min"),
+            ("SAMMEN_RATE_LIMIT_FAILED_AUTH", "10/day"),
+            ("SAMMEN_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("SAMMEN_REQUEST_TIMEOUT_MS", "0"),
         ] {
             let error = config(&[(var, value)]).unwrap_err();
             assert_eq!(error.var, var);

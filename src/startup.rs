@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::config::{Config, Seed};
 use crate::domain::{Catalog, IdeaStatus, IdeaText};
 use crate::error::localize_problems;
+use crate::limits::{Limiter, rate_limit, time_limit};
 use crate::matching::Matcher;
 use crate::routes::docs::{RouteTable, fallback, openapi};
 use crate::routes::{self, AppState};
@@ -69,6 +70,7 @@ impl Application {
         let state = web::Data::new(AppState::new(store, matcher, config.clone()));
         let api = openapi();
         let route_table = web::Data::new(RouteTable::from_openapi(&api));
+        let limiter = web::Data::new(Limiter::new(config.limits.clone()));
         let cors_origins = config.cors_origins.clone();
         let server = HttpServer::new(move || {
             let routes = App::new()
@@ -79,6 +81,7 @@ impl Application {
                 .configure(routes::extractor_configs)
                 .app_data(state.clone())
                 .app_data(route_table.clone())
+                .app_data(limiter.clone())
                 .service(
                     SwaggerUi::new("/docs/{_:.*}")
                         .url("/openapi.json", api.clone())
@@ -93,11 +96,16 @@ impl Application {
                     }),
                 )
                 .default_service(web::to(fallback))
+                .wrap(from_fn(time_limit))
+                // Inside CORS, so that browsers can read the 429s.
+                .wrap(from_fn(rate_limit))
                 .wrap(from_fn(localize_problems))
                 .wrap(cors(&cors_origins))
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
                 .wrap(TracingLogger::default())
         })
+        // Slow clients: the headers must arrive within 5 s; the time limit covers the rest.
+        .client_request_timeout(Duration::from_secs(5))
         .listen(listener)?
         .shutdown_timeout(10)
         .run();

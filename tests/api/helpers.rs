@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use reqwest::{Client, Method, RequestBuilder, Response};
-use sammen::config::{Config, LogFormat, Seed};
+use sammen::config::{Config, LimitSettings, LogFormat, Seed};
 use sammen::domain::{NewApiKey, Role};
 use sammen::startup::Application;
 use sammen::store::{self, Store};
@@ -148,6 +148,11 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> O
         log_format: LogFormat::Text,
         routing_min_confidence: sammen::matching::DEFAULT_MIN_CONFIDENCE,
         webhooks: Default::default(),
+        // Tests send bursts from one address; the limits' own tests turn them on.
+        limits: LimitSettings {
+            rate_limits_disabled: true,
+            ..LimitSettings::default()
+        },
     };
     adjust(&mut config);
     let app = Application::build(&config)

@@ -12,6 +12,7 @@ mod http;
 mod ideas;
 mod keys;
 mod learning;
+mod limits;
 mod matching;
 mod partners;
 mod tenants;
