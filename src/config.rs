@@ -138,6 +138,9 @@ pub struct Config {
     pub webhooks: WebhookSettings,
     /// `SAMMEN_RATE_LIMIT_*`, `SAMMEN_TRUSTED_PROXIES`, `SAMMEN_REQUEST_TIMEOUT_MS`.
     pub limits: LimitSettings,
+    /// `SAMMEN_METRICS_BIND`: a second address that serves `GET /metrics` without a key (for
+    /// the monitoring network only); without it, `/metrics` needs an admin key.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// A setting that cannot be used; start-up stops with this one line.
@@ -330,6 +333,17 @@ impl Config {
             request_timeout: millis("SAMMEN_REQUEST_TIMEOUT_MS", limit_defaults.request_timeout)?,
         };
 
+        let metrics_bind = get("SAMMEN_METRICS_BIND")?
+            .map(|text| {
+                text.parse().map_err(|_| {
+                    invalid(
+                        "SAMMEN_METRICS_BIND",
+                        format!("{text:?} is not an address such as 127.0.0.1:9090"),
+                    )
+                })
+            })
+            .transpose()?;
+
         Ok(Config {
             database_url,
             bind,
@@ -340,6 +354,7 @@ impl Config {
             routing_min_confidence,
             webhooks,
             limits,
+            metrics_bind,
         })
     }
 }
@@ -381,6 +396,7 @@ mod tests {
         assert_eq!(c.webhooks, WebhookSettings::default());
         assert!(!c.webhooks.allow_private);
         assert_eq!(c.limits, LimitSettings::default());
+        assert_eq!(c.metrics_bind, None);
         assert!(!c.limits.rate_limits_disabled);
     }
 
@@ -427,6 +443,7 @@ mod tests {
             ("SAMMEN_RATE_LIMIT_FAILED_AUTH", "10/day"),
             ("SAMMEN_TRUSTED_PROXIES", "10.0.0.0/33"),
             ("SAMMEN_REQUEST_TIMEOUT_MS", "0"),
+            ("SAMMEN_METRICS_BIND", "9090"),
         ] {
             let error = config(&[(var, value)]).unwrap_err();
             assert_eq!(error.var, var);

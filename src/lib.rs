@@ -8,6 +8,7 @@ pub mod error;
 pub mod eval;
 pub mod limits;
 pub mod matching;
+pub mod metrics;
 pub mod routes;
 pub mod secrets;
 pub mod startup;

@@ -15,6 +15,7 @@ use crate::domain::{
 };
 use crate::error::ApiError;
 use crate::matching::Matching;
+use crate::metrics::Metrics;
 use crate::secrets::{CitizenToken, matches_hash, sha256};
 use crate::store::{self, StoreError};
 use crate::submission::{self, KeyedRequest};
@@ -118,6 +119,7 @@ pub async fn create_idea(
     req: HttpRequest,
     body: web::Json<Value>,
     state: web::Data<AppState>,
+    metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
     let query = QueryParams::read(&req, &[]);
     let key = idempotency_key(&req);
@@ -127,7 +129,7 @@ pub async fn create_idea(
     let idea = idea.map_err(ApiError::InvalidBody)?;
 
     let Some(key) = key else {
-        return submit(&state, idea, None).await;
+        return submit(&state, &metrics, idea, None).await;
     };
     let key_hash = sha256(key.as_bytes());
     let request_hash = sha256(&serde_json::to_vec(&*body).expect("a JSON value serializes"));
@@ -140,7 +142,7 @@ pub async fn create_idea(
         key_hash: key_hash.clone(),
         request_hash: request_hash.clone(),
     };
-    match submit(&state, idea, Some(request)).await {
+    match submit(&state, &metrics, idea, Some(request)).await {
         // Another process stored the same key between our lookup and our write.
         Err(ApiError::Store(StoreError::Conflict)) => {
             replay(&state, &key, &key_hash, &request_hash)
@@ -230,10 +232,12 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 
 async fn submit(
     state: &AppState,
+    metrics: &Metrics,
     idea: NewIdea,
     request: Option<KeyedRequest<'_>>,
 ) -> Result<HttpResponse, ApiError> {
     let submitted = submission::submit(state.store.as_ref(), &state.matcher, idea, request).await?;
+    metrics.observe_matching(submitted.matched_in);
     Ok(created(&submitted.stored, &submitted.token, false))
 }
 

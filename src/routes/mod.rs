@@ -24,6 +24,7 @@ pub mod health;
 pub mod ideas;
 pub mod initiatives;
 pub mod matching;
+pub mod metrics;
 pub mod networks;
 pub mod partner;
 pub mod questions;
@@ -94,6 +95,7 @@ impl<T> Page<T> {
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
+        .service(metrics::get_metrics)
         .service(
             utoipa_actix_web::scope("/v1")
                 .service(questions::list_questions)

@@ -108,6 +108,28 @@ pub struct FeedPage {
     pub resume_after: i64,
 }
 
+/// The connections of a store's pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// Connections open now.
+    pub size: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
+}
+
+/// What the metrics read from the store at each scrape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationalCounts {
+    /// Stored ideas by status code.
+    pub ideas_by_status: Vec<(String, i64)>,
+    /// Webhook deliveries not yet delivered and not given up.
+    pub outbox_pending: i64,
+    /// Age of the oldest of them, in seconds (0 when there is none).
+    pub outbox_oldest_pending_seconds: i64,
+}
+
 /// Everything the service keeps. Implemented once per backend.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -115,6 +137,10 @@ pub trait Store: Send + Sync + 'static {
     async fn migrate(&self) -> Result<(), StoreError>;
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// The connections of the pool now.
+    fn pool_usage(&self) -> PoolUsage;
+    /// Ideas by status and the webhook outbox's backlog, for the metrics.
+    async fn operational_counts(&self) -> Result<OperationalCounts, StoreError>;
 
     /// Slugs of the stored networks.
     async fn network_slugs(&self) -> Result<HashSet<String>, StoreError>;

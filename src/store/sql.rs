@@ -82,6 +82,39 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            fn pool_usage(&self) -> $crate::store::PoolUsage {
+                $crate::store::PoolUsage {
+                    size: self.pool.size(),
+                    idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+                    max: self.pool.options().get_max_connections(),
+                }
+            }
+
+            async fn operational_counts(
+                &self,
+            ) -> Result<$crate::store::OperationalCounts, $crate::store::StoreError> {
+                let ideas_by_status: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT status, COUNT(*) FROM ideas GROUP BY status ORDER BY status",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let (outbox_pending, oldest): (i64, Option<chrono::DateTime<chrono::Utc>>) =
+                    sqlx::query_as(
+                        "SELECT COUNT(*), MIN(created_at) FROM webhook_outbox
+                         WHERE delivered_at IS NULL AND failed_at IS NULL",
+                    )
+                    .fetch_one(&self.pool)
+                    .await?;
+                let outbox_oldest_pending_seconds = oldest
+                    .map(|at| (chrono::Utc::now() - at).num_seconds().max(0))
+                    .unwrap_or_default();
+                Ok($crate::store::OperationalCounts {
+                    ideas_by_status,
+                    outbox_pending,
+                    outbox_oldest_pending_seconds,
+                })
+            }
+
             async fn network_slugs(
                 &self,
             ) -> Result<std::collections::HashSet<String>, $crate::store::StoreError> {

@@ -120,6 +120,8 @@ fn with_database(url: &str, name: &str) -> String {
 /// A running application and what a test needs to talk to it.
 pub struct TestApp {
     pub address: String,
+    /// The metrics address, when `metrics_bind` was set.
+    pub metrics_address: Option<String>,
     pub client: Client,
     /// The same database, opened directly, to check what was (not) written.
     pub store: Arc<dyn Store>,
@@ -153,18 +155,23 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> O
             rate_limits_disabled: true,
             ..LimitSettings::default()
         },
+        metrics_bind: None,
     };
     adjust(&mut config);
     let app = Application::build(&config)
         .await
         .expect("the application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     actix_web::rt::spawn(app.run_until_stopped());
     let store = store::connect(&db.url())
         .await
         .expect("the test opens the store");
     Some(TestApp {
         address,
+        metrics_address,
         client: client(),
         store,
         db,

@@ -14,6 +14,7 @@ mod keys;
 mod learning;
 mod limits;
 mod matching;
+mod metrics;
 mod partners;
 mod tenants;
 mod webhooks;
