@@ -9,6 +9,7 @@ pub mod eval;
 pub mod limits;
 pub mod matching;
 pub mod metrics;
+pub mod replicas;
 pub mod routes;
 pub mod secrets;
 pub mod startup;

@@ -20,6 +20,7 @@ use crate::error::localize_problems;
 use crate::limits::{Limiter, rate_limit, time_limit};
 use crate::matching::Matcher;
 use crate::metrics::{Metrics, record_requests};
+use crate::replicas::follow_publications;
 use crate::routes::docs::{RouteTable, fallback, openapi};
 use crate::routes::{self, AppState};
 use crate::store::{self, ImportMode, Store, StoreError};
@@ -52,6 +53,7 @@ impl Application {
         // The revision is read before the catalog, so that an import in between is seen as a
         // change rather than lost.
         let revision = store.catalog_revision().await?;
+        let publications = store.publication_head().await?;
         let matcher = Arc::new(build_matcher(store.as_ref(), config.routing_min_confidence).await?);
         let metrics = Arc::new(Metrics::default());
         actix_web::rt::spawn(follow_catalog(store.clone(), matcher.clone(), revision));
@@ -62,19 +64,24 @@ impl Application {
         ));
         let listener = TcpListener::bind(config.bind)?;
         let metrics_listener = config.metrics_bind.map(TcpListener::bind).transpose()?;
-        Self::serve(store, matcher, metrics, listener, metrics_listener, config)
+        let state = web::Data::new(AppState::new(store, matcher, config.clone()));
+        actix_web::rt::spawn(follow_publications(
+            state.store.clone(),
+            state.matcher.clone(),
+            state.local_ideas.clone(),
+            publications,
+        ));
+        Self::serve(state, metrics, listener, metrics_listener, config)
     }
 
     fn serve(
-        store: Arc<dyn Store>,
-        matcher: Arc<Matcher>,
+        state: web::Data<AppState>,
         metrics: Arc<Metrics>,
         listener: TcpListener,
         metrics_listener: Option<TcpListener>,
         config: &Config,
     ) -> Result<Self, StartupError> {
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState::new(store, matcher, config.clone()));
         let metrics = web::Data::from(metrics);
         let metrics_server = metrics_listener
             .map(|listener| serve_metrics(listener, state.clone(), metrics.clone()))

@@ -238,6 +238,9 @@ async fn submit(
 ) -> Result<HttpResponse, ApiError> {
     let submitted = submission::submit(state.store.as_ref(), &state.matcher, idea, request).await?;
     metrics.observe_matching(submitted.matched_in);
+    if submitted.stored.idea.consent.publish {
+        state.local_ideas.note(submitted.stored.id);
+    }
     Ok(created(&submitted.stored, &submitted.token, false))
 }
 

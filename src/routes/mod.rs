@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::domain::problems::{ProblemCode, Problems};
 use crate::error::ApiError;
 use crate::matching::Matcher;
+use crate::replicas::LocalIdeas;
 use crate::store::Store;
 
 pub mod admin;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub idempotency_in_flight: Mutex<HashSet<Vec<u8>>>,
     /// The settings the service started with.
     pub config: Config,
+    /// Published ideas this process indexed as they came in, which the replica follower skips.
+    pub local_ideas: Arc<LocalIdeas>,
 }
 
 impl AppState {
@@ -56,6 +59,7 @@ impl AppState {
             matcher,
             idempotency_in_flight: Mutex::new(HashSet::new()),
             config,
+            local_ideas: Arc::default(),
         }
     }
 }

@@ -130,6 +130,18 @@ pub struct OperationalCounts {
     pub outbox_oldest_pending_seconds: i64,
 }
 
+/// A change to which ideas are published, from the publication log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicationChange {
+    /// Its position in commit order.
+    pub position: i64,
+    /// The idea.
+    pub idea_id: Uuid,
+    /// The idea's text, when the change published it and it is still published now; `None`
+    /// when the change took it out (or it has been taken out since).
+    pub text: Option<IdeaText>,
+}
+
 /// Everything the service keeps. Implemented once per backend.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -193,6 +205,18 @@ pub trait Store: Send + Sync + 'static {
         after: Option<Uuid>,
         limit: u32,
     ) -> Result<Vec<(Uuid, IdeaText)>, StoreError>;
+    /// The last position of the publication log (and the feed) committed now.
+    async fn publication_head(&self) -> Result<i64, StoreError>;
+    /// Changes to which ideas are published, by position, after `after` and up to `until`: at
+    /// most `limit`.
+    async fn publication_changes(
+        &self,
+        after: i64,
+        until: i64,
+        limit: u32,
+    ) -> Result<Vec<PublicationChange>, StoreError>;
+    /// Forgets the publication log's entries written before `before` (Unix seconds).
+    async fn prune_publication_log(&self, before: i64) -> Result<u64, StoreError>;
     /// Forgets the idempotency keys created before `cutoff`; returns how many.
     async fn delete_idempotency_keys_before(
         &self,

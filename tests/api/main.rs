@@ -16,6 +16,7 @@ mod limits;
 mod matching;
 mod metrics;
 mod partners;
+mod replicas;
 mod tenants;
 mod webhooks;
 
