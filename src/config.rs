@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::limits::AddressRange;
+
 /// Which catalog to load into an empty database at start-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Seed {
@@ -73,6 +75,70 @@ impl Default for RetentionSettings {
     }
 }
 
+/// A number of requests in a period, for one client address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// How many requests.
+    pub requests: u32,
+    /// In how long.
+    pub per: Duration,
+}
+
+impl Rate {
+    /// `requests` a minute.
+    pub const fn per_minute(requests: u32) -> Self {
+        Self {
+            requests,
+            per: Duration::from_secs(60),
+        }
+    }
+
+    /// Reads `N/s`, `N/min` or `N/h`.
+    fn parse(text: &str) -> Option<Self> {
+        let (count, unit) = text.trim().split_once('/')?;
+        let requests = count.trim().parse::<u32>().ok().filter(|n| *n > 0)?;
+        let per = match unit.trim() {
+            "s" => Duration::from_secs(1),
+            "min" => Duration::from_secs(60),
+            "h" => Duration::from_secs(3600),
+            _ => return None,
+        };
+        Some(Self { requests, per })
+    }
+}
+
+/// Limits that keep one client from taking the service for itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitSettings {
+    /// `SAMMEN_RATE_LIMIT_DISABLED`: no rate limits at all (test and load runs).
+    pub rate_limits_disabled: bool,
+    /// `SAMMEN_RATE_LIMIT_IDEAS`: `POST /v1/ideas` per client address.
+    pub ideas: Rate,
+    /// `SAMMEN_RATE_LIMIT_MATCH`: `POST /v1/match` per client address.
+    pub matching: Rate,
+    /// `SAMMEN_RATE_LIMIT_FAILED_AUTH`: answers 401 per client address; past it, every request
+    /// with an `Authorization` header from that address answers 429 until the period passes.
+    pub failed_auth: Rate,
+    /// `SAMMEN_TRUSTED_PROXIES`: the proxies whose `X-Forwarded-For` names the client; empty:
+    /// the client is the peer address, whatever the headers say.
+    pub trusted_proxies: Vec<AddressRange>,
+    /// `SAMMEN_REQUEST_TIMEOUT_MS`: how long a request may take, from its headers to its answer.
+    pub request_timeout: Duration,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        Self {
+            rate_limits_disabled: false,
+            ideas: Rate::per_minute(30),
+            matching: Rate::per_minute(300),
+            failed_auth: Rate::per_minute(10),
+            trusted_proxies: Vec::new(),
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
 /// All settings of the service.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -95,6 +161,11 @@ pub struct Config {
     pub webhooks: WebhookSettings,
     /// `SAMMEN_*_RETENTION_*`.
     pub retention: RetentionSettings,
+    /// `SAMMEN_RATE_LIMIT_*`, `SAMMEN_TRUSTED_PROXIES`, `SAMMEN_REQUEST_TIMEOUT_MS`.
+    pub limits: LimitSettings,
+    /// `SAMMEN_METRICS_BIND`: a second address that serves `GET /metrics` without a key (for
+    /// the monitoring network only); without it, `/metrics` needs an admin key.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// A setting that cannot be used; start-up stops with this one line.
@@ -217,6 +288,16 @@ impl Config {
             },
         };
 
+        let flag = |var: &'static str| -> Result<bool, ConfigError> {
+            match get(var)?.as_deref() {
+                None | Some("false") => Ok(false),
+                Some("true") => Ok(true),
+                Some(other) => Err(invalid(
+                    var,
+                    format!("{other:?} is not one of: true, false"),
+                )),
+            }
+        };
         let defaults = WebhookSettings::default();
         let millis = |var: &'static str, default: Duration| -> Result<Duration, ConfigError> {
             match get(var)? {
@@ -231,16 +312,7 @@ impl Config {
             }
         };
         let webhooks = WebhookSettings {
-            allow_private: match get("SAMMEN_WEBHOOK_ALLOW_PRIVATE")?.as_deref() {
-                None | Some("false") => false,
-                Some("true") => true,
-                Some(other) => {
-                    return Err(invalid(
-                        "SAMMEN_WEBHOOK_ALLOW_PRIVATE",
-                        format!("{other:?} is not one of: true, false"),
-                    ));
-                }
-            },
+            allow_private: flag("SAMMEN_WEBHOOK_ALLOW_PRIVATE")?,
             retry_base: millis("SAMMEN_WEBHOOK_RETRY_BASE_MS", defaults.retry_base)?,
             retry_for: defaults.retry_for,
             poll: millis("SAMMEN_WEBHOOK_POLL_MS", defaults.poll)?,
@@ -268,6 +340,56 @@ impl Config {
             ),
         };
 
+        let limit_defaults = LimitSettings::default();
+        let rate = |var: &'static str, default: Rate| -> Result<Rate, ConfigError> {
+            match get(var)? {
+                None => Ok(default),
+                Some(text) => Rate::parse(&text).ok_or_else(|| {
+                    invalid(
+                        var,
+                        format!("{text:?} is not a rate such as 30/min, 5/s or 1000/h"),
+                    )
+                }),
+            }
+        };
+        let limits = LimitSettings {
+            rate_limits_disabled: flag("SAMMEN_RATE_LIMIT_DISABLED")?,
+            ideas: rate("SAMMEN_RATE_LIMIT_IDEAS", limit_defaults.ideas)?,
+            matching: rate("SAMMEN_RATE_LIMIT_MATCH", limit_defaults.matching)?,
+            failed_auth: rate("SAMMEN_RATE_LIMIT_FAILED_AUTH", limit_defaults.failed_auth)?,
+            trusted_proxies: get("SAMMEN_TRUSTED_PROXIES")?
+                .map(|list| {
+                    list.split(',')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(|range| {
+                            range.parse::<AddressRange>().map_err(|_| {
+                                invalid(
+                                    "SAMMEN_TRUSTED_PROXIES",
+                                    format!(
+                                        "{range:?} is not an address or range such as 10.0.0.7 or 10.0.0.0/8"
+                                    ),
+                                )
+                            })
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .transpose()?
+                .unwrap_or_default(),
+            request_timeout: millis("SAMMEN_REQUEST_TIMEOUT_MS", limit_defaults.request_timeout)?,
+        };
+
+        let metrics_bind = get("SAMMEN_METRICS_BIND")?
+            .map(|text| {
+                text.parse().map_err(|_| {
+                    invalid(
+                        "SAMMEN_METRICS_BIND",
+                        format!("{text:?} is not an address such as 127.0.0.1:9090"),
+                    )
+                })
+            })
+            .transpose()?;
+
         Ok(Config {
             database_url,
             bind,
@@ -278,6 +400,8 @@ impl Config {
             routing_min_confidence,
             webhooks,
             retention,
+            limits,
+            metrics_bind,
         })
     }
 }
@@ -323,6 +447,32 @@ mod tests {
             (c.retention.contact_days, c.retention.audit_days),
             (730, 1095)
         );
+        assert_eq!(c.limits, LimitSettings::default());
+        assert_eq!(c.metrics_bind, None);
+        assert!(!c.limits.rate_limits_disabled);
+    }
+
+    #[test]
+    fn rates_are_a_count_per_second_minute_or_hour() {
+        let c = config(&[
+            ("SAMMEN_RATE_LIMIT_IDEAS", "5/s"),
+            ("SAMMEN_RATE_LIMIT_MATCH", "1000/h"),
+            ("SAMMEN_RATE_LIMIT_FAILED_AUTH", "3/min"),
+            ("SAMMEN_RATE_LIMIT_DISABLED", "true"),
+            ("SAMMEN_TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.limits.ideas,
+            Rate {
+                requests: 5,
+                per: Duration::from_secs(1)
+            }
+        );
+        assert_eq!(c.limits.matching.per, Duration::from_secs(3600));
+        assert_eq!(c.limits.failed_auth, Rate::per_minute(3));
+        assert!(c.limits.rate_limits_disabled);
+        assert_eq!(c.limits.trusted_proxies.len(), 2);
     }
 
     #[test]
@@ -342,6 +492,13 @@ mod tests {
             ("SAMMEN_CONTACT_RETENTION_DAYS", "0"),
             ("SAMMEN_AUDIT_RETENTION_DAYS", "two years"),
             ("SAMMEN_RETENTION_INTERVAL_MINUTES", "99999"),
+            ("SAMMEN_RATE_LIMIT_DISABLED", "1"),
+            ("SAMMEN_RATE_LIMIT_IDEAS", "30"),
+            ("SAMMEN_RATE_LIMIT_MATCH", "0/min"),
+            ("SAMMEN_RATE_LIMIT_FAILED_AUTH", "10/day"),
+            ("SAMMEN_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("SAMMEN_REQUEST_TIMEOUT_MS", "0"),
+            ("SAMMEN_METRICS_BIND", "9090"),
         ] {
             let error = config(&[(var, value)]).unwrap_err();
             assert_eq!(error.var, var);

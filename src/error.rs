@@ -66,6 +66,15 @@ pub enum ApiError {
     /// The service cannot serve now (its database does not answer).
     #[error("not ready")]
     NotReady,
+    /// The client sent more requests than its limit; it may retry after this many seconds.
+    #[error("too many requests")]
+    TooManyRequests(u64),
+    /// The request took longer than the time limit.
+    #[error("request timed out")]
+    Timeout,
+    /// The service has more work queued than it can do in time.
+    #[error("overloaded")]
+    Overloaded,
     /// The store failed.
     #[error("store error")]
     Store(#[from] StoreError),
@@ -137,9 +146,11 @@ impl ApiError {
             ApiError::IdempotencyKeyInUse | ApiError::IdeaChanged | ApiError::SlugTaken => {
                 StatusCode::CONFLICT
             }
-            ApiError::NotReady | ApiError::Store(StoreError::Unavailable(_)) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::NotReady
+            | ApiError::Timeout
+            | ApiError::Overloaded
+            | ApiError::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -272,6 +283,30 @@ impl ApiError {
                     "The database is not answering; retry shortly.",
                 ),
             ),
+            ApiError::TooManyRequests(_) => (
+                "rate-limited",
+                pick("For mange forespørgsler", "Too many requests"),
+                pick(
+                    "Der er sendt for mange forespørgsler fra denne adresse; prøv igen efter Retry-After sekunder.",
+                    "Too many requests came from this address; retry after Retry-After seconds.",
+                ),
+            ),
+            ApiError::Timeout => (
+                "timeout",
+                pick("Forespørgslen tog for lang tid", "Request timed out"),
+                pick(
+                    "Forespørgslen blev afbrudt, fordi den tog for lang tid; prøv igen om lidt.",
+                    "The request was cut off because it took too long; retry shortly.",
+                ),
+            ),
+            ApiError::Overloaded => (
+                "overloaded",
+                pick("Tjenesten er overbelastet", "Service overloaded"),
+                pick(
+                    "Der er for mange forespørgsler i kø lige nu; prøv igen om lidt.",
+                    "Too many requests are queued right now; retry shortly.",
+                ),
+            ),
             ApiError::Store(_) => (
                 "internal",
                 pick("Intern fejl", "Internal error"),
@@ -320,7 +355,9 @@ impl ApiError {
         if let ApiError::Unauthorized = self {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"sammen\""));
         }
-        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
+        if let ApiError::TooManyRequests(seconds) = self {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        } else if self.status() == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, "2"));
         }
         response.json(self.problem(language))
@@ -343,7 +380,10 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if self.status().is_server_error() {
+        // Shed load and cut-off requests are logged where they happen, once.
+        if self.status().is_server_error()
+            && !matches!(self, ApiError::Overloaded | ApiError::Timeout)
+        {
             tracing::error!(error = ?self, "request failed");
         }
         self.render(Language::Da)

@@ -17,7 +17,10 @@ use uuid::Uuid;
 use crate::config::{Config, Seed};
 use crate::domain::{Catalog, IdeaStatus, IdeaText};
 use crate::error::localize_problems;
+use crate::limits::{Limiter, rate_limit, time_limit};
 use crate::matching::Matcher;
+use crate::metrics::{Metrics, record_requests};
+use crate::replicas::follow_publications;
 use crate::routes::docs::{RouteTable, fallback, openapi};
 use crate::routes::{self, AppState};
 use crate::store::{self, ImportMode, Store, StoreError};
@@ -33,10 +36,11 @@ pub enum StartupError {
     Io(#[from] std::io::Error),
 }
 
-/// A bound, not yet running server.
+/// A bound, not yet running server (and its metrics server, when it has its own address).
 pub struct Application {
     port: u16,
     server: Server,
+    metrics: Option<(u16, Server)>,
 }
 
 impl Application {
@@ -49,11 +53,14 @@ impl Application {
         // The revision is read before the catalog, so that an import in between is seen as a
         // change rather than lost.
         let revision = store.catalog_revision().await?;
+        let publications = store.publication_head().await?;
         let matcher = Arc::new(build_matcher(store.as_ref(), config.routing_min_confidence).await?);
+        let metrics = Arc::new(Metrics::default());
         actix_web::rt::spawn(follow_catalog(store.clone(), matcher.clone(), revision));
         actix_web::rt::spawn(crate::webhooks::dispatch(
             store.clone(),
             config.webhooks.clone(),
+            metrics.clone(),
         ));
         actix_web::rt::spawn(crate::jobs::retention::run(
             store.clone(),
@@ -61,19 +68,32 @@ impl Application {
             Arc::new(crate::jobs::retention::SystemClock),
         ));
         let listener = TcpListener::bind(config.bind)?;
-        Self::serve(store, matcher, listener, config)
+        let metrics_listener = config.metrics_bind.map(TcpListener::bind).transpose()?;
+        let state = web::Data::new(AppState::new(store, matcher, config.clone()));
+        actix_web::rt::spawn(follow_publications(
+            state.store.clone(),
+            state.matcher.clone(),
+            state.local_ideas.clone(),
+            publications,
+        ));
+        Self::serve(state, metrics, listener, metrics_listener, config)
     }
 
     fn serve(
-        store: Arc<dyn Store>,
-        matcher: Arc<Matcher>,
+        state: web::Data<AppState>,
+        metrics: Arc<Metrics>,
         listener: TcpListener,
+        metrics_listener: Option<TcpListener>,
         config: &Config,
     ) -> Result<Self, StartupError> {
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState::new(store, matcher, config.clone()));
+        let metrics = web::Data::from(metrics);
+        let metrics_server = metrics_listener
+            .map(|listener| serve_metrics(listener, state.clone(), metrics.clone()))
+            .transpose()?;
         let api = openapi();
         let route_table = web::Data::new(RouteTable::from_openapi(&api));
+        let limiter = web::Data::new(Limiter::new(config.limits.clone()));
         let cors_origins = config.cors_origins.clone();
         let server = HttpServer::new(move || {
             let routes = App::new()
@@ -84,6 +104,8 @@ impl Application {
                 .configure(routes::extractor_configs)
                 .app_data(state.clone())
                 .app_data(route_table.clone())
+                .app_data(limiter.clone())
+                .app_data(metrics.clone())
                 .service(
                     SwaggerUi::new("/docs/{_:.*}")
                         .url("/openapi.json", api.clone())
@@ -98,15 +120,25 @@ impl Application {
                     }),
                 )
                 .default_service(web::to(fallback))
+                .wrap(from_fn(time_limit))
+                // Inside CORS, so that browsers can read the 429s.
+                .wrap(from_fn(rate_limit))
                 .wrap(from_fn(localize_problems))
                 .wrap(cors(&cors_origins))
                 .wrap(DefaultHeaders::new().add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")))
+                .wrap(from_fn(record_requests))
                 .wrap(TracingLogger::default())
         })
+        // Slow clients: the headers must arrive within 5 s; the time limit covers the rest.
+        .client_request_timeout(Duration::from_secs(5))
         .listen(listener)?
         .shutdown_timeout(10)
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            metrics: metrics_server,
+        })
     }
 
     /// The port the server listens on.
@@ -114,10 +146,40 @@ impl Application {
         self.port
     }
 
+    /// The port of the metrics address, when it has one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
     /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        match self.metrics {
+            Some((_, metrics)) => futures_util::future::try_join(self.server, metrics)
+                .await
+                .map(|_| ()),
+            None => self.server.await,
+        }
     }
+}
+
+/// The metrics address: `GET /metrics` without a key, nothing else.
+fn serve_metrics(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    metrics: web::Data<Metrics>,
+) -> Result<(u16, Server), StartupError> {
+    let port = listener.local_addr()?.port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(metrics.clone())
+            .route("/metrics", web::get().to(routes::metrics::expose))
+    })
+    .workers(1)
+    .listen(listener)?
+    .shutdown_timeout(1)
+    .run();
+    Ok((port, server))
 }
 
 fn cors(origins: &[String]) -> Cors {

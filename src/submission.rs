@@ -2,6 +2,8 @@
 //! findable among similar ideas when its author agreed to publication. Shared by the HTTP
 //! handler and `sammen eval`.
 
+use std::time::{Duration, Instant};
+
 use uuid::Uuid;
 
 use crate::domain::{IdeaStatus, NewIdea, StoredIdea};
@@ -25,6 +27,8 @@ pub struct Submitted {
     pub stored: StoredIdea,
     /// The citizen's token.
     pub token: CitizenToken,
+    /// How long matching took.
+    pub matched_in: Duration,
 }
 
 /// Matches and stores an idea. Matching never fails a submission: an empty catalog routes to
@@ -39,7 +43,9 @@ pub async fn submit(
     let now = store::now();
     let token = CitizenToken::generate();
     let text = idea.text();
+    let started = Instant::now();
     let matching = matcher.match_idea(&text);
+    let matched_in = started.elapsed();
     let status = if matching.primary_network.is_some() {
         IdeaStatus::Routed
     } else {
@@ -68,5 +74,9 @@ pub async fn submit(
         matcher.add_idea(stored.id, &text);
     }
     tracing::info!(idea_id = %stored.id, status = stored.status.code(), network = ?stored.network, "idea received");
-    Ok(Submitted { stored, token })
+    Ok(Submitted {
+        stored,
+        token,
+        matched_in,
+    })
 }

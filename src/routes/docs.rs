@@ -107,7 +107,10 @@ fn add_errors(path: &str, operation: &mut Operation) {
     let mut errors: Vec<(&str, &str)> = vec![("500", "Internal error; the cause is logged.")];
     if path.starts_with("/v1/") {
         errors.push(("400", "Invalid query parameters, header or JSON."));
-        errors.push(("503", "The database is unavailable; retry."));
+        errors.push((
+            "503",
+            "The database is unavailable, the request took too long or too much work is queued; retry after `Retry-After` seconds.",
+        ));
     }
     if path.contains('{') {
         errors.push(("404", "Not found, or not yours to see."));
@@ -120,6 +123,20 @@ fn add_errors(path: &str, operation: &mut Operation) {
             "No valid API key (missing, malformed, unknown or revoked); see `WWW-Authenticate`.",
         ));
         errors.push(("403", "The API key's role may not use this operation."));
+        errors.push((
+            "429",
+            "Too many failed authentications from this address; retry after `Retry-After` seconds.",
+        ));
+    }
+    let rate_limited = matches!(
+        operation.operation_id.as_deref(),
+        Some("create_idea" | "match_idea")
+    );
+    if rate_limited {
+        errors.push((
+            "429",
+            "Too many requests from this address; retry after `Retry-After` seconds.",
+        ));
     }
     if operation.request_body.is_some() {
         errors.push(("413", "The body exceeds 64 KiB."));
@@ -156,7 +173,7 @@ pub fn role_of(path: &str, operation: &Operation) -> &'static str {
         let wanted = SecurityRequirement::new(scheme, Vec::<String>::new());
         operation.security.iter().flatten().any(|r| *r == wanted)
     };
-    if requires("api_key") && path.starts_with("/v1/admin/") {
+    if requires("api_key") && (path.starts_with("/v1/admin/") || path == "/metrics") {
         "admin"
     } else if requires("api_key") {
         "partner"

@@ -22,6 +22,7 @@ use crate::domain::{
 };
 use crate::error::ApiError;
 use crate::matching::Matching;
+use crate::metrics::Metrics;
 use crate::secrets::{CitizenToken, matches_hash, sha256};
 use crate::store::{self, IdeaFilter, Store, StoreError};
 use crate::submission::{self, KeyedRequest};
@@ -272,6 +273,7 @@ pub async fn create_idea(
     req: HttpRequest,
     body: web::Json<Value>,
     state: web::Data<AppState>,
+    metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
     let query = QueryParams::read(&req, &[]);
     let key = idempotency_key(&req);
@@ -281,7 +283,7 @@ pub async fn create_idea(
     let idea = idea.map_err(ApiError::InvalidBody)?;
 
     let Some(key) = key else {
-        return submit(&state, idea, None).await;
+        return submit(&state, &metrics, idea, None).await;
     };
     let key_hash = sha256(key.as_bytes());
     let request_hash = sha256(&serde_json::to_vec(&*body).expect("a JSON value serializes"));
@@ -294,7 +296,7 @@ pub async fn create_idea(
         key_hash: key_hash.clone(),
         request_hash: request_hash.clone(),
     };
-    match submit(&state, idea, Some(request)).await {
+    match submit(&state, &metrics, idea, Some(request)).await {
         // Another process stored the same key between our lookup and our write.
         Err(ApiError::Store(StoreError::Conflict)) => {
             replay(&state, &key, &key_hash, &request_hash)
@@ -525,10 +527,15 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 
 async fn submit(
     state: &AppState,
+    metrics: &Metrics,
     idea: NewIdea,
     request: Option<KeyedRequest<'_>>,
 ) -> Result<HttpResponse, ApiError> {
     let submitted = submission::submit(state.store.as_ref(), &state.matcher, idea, request).await?;
+    metrics.observe_matching(submitted.matched_in);
+    if submitted.stored.idea.consent.publish {
+        state.local_ideas.note(submitted.stored.id);
+    }
     Ok(created(&submitted.stored, &submitted.token, false))
 }
 

@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::domain::problems::{ProblemCode, Problems};
 use crate::error::ApiError;
 use crate::matching::Matcher;
+use crate::replicas::LocalIdeas;
 use crate::store::Store;
 
 pub mod admin;
@@ -24,6 +25,7 @@ pub mod health;
 pub mod ideas;
 pub mod initiatives;
 pub mod matching;
+pub mod metrics;
 pub mod networks;
 pub mod partner;
 pub mod questions;
@@ -45,6 +47,8 @@ pub struct AppState {
     pub idempotency_in_flight: Mutex<HashSet<Vec<u8>>>,
     /// The settings the service started with.
     pub config: Config,
+    /// Published ideas this process indexed as they came in, which the replica follower skips.
+    pub local_ideas: Arc<LocalIdeas>,
 }
 
 impl AppState {
@@ -55,6 +59,7 @@ impl AppState {
             matcher,
             idempotency_in_flight: Mutex::new(HashSet::new()),
             config,
+            local_ideas: Arc::default(),
         }
     }
 }
@@ -94,6 +99,7 @@ impl<T> Page<T> {
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
+        .service(metrics::get_metrics)
         .service(
             utoipa_actix_web::scope("/v1")
                 .service(questions::list_questions)

@@ -174,6 +174,40 @@ pub struct FeedPage {
     pub resume_after: i64,
 }
 
+/// The connections of a store's pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// Connections open now.
+    pub size: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
+}
+
+/// What the metrics read from the store at each scrape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationalCounts {
+    /// Stored ideas by status code.
+    pub ideas_by_status: Vec<(String, i64)>,
+    /// Webhook deliveries not yet delivered and not given up.
+    pub outbox_pending: i64,
+    /// Age of the oldest of them, in seconds (0 when there is none).
+    pub outbox_oldest_pending_seconds: i64,
+}
+
+/// A change to which ideas are published, from the publication log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicationChange {
+    /// Its position in commit order.
+    pub position: i64,
+    /// The idea.
+    pub idea_id: Uuid,
+    /// The idea's text, when the change published it and it is still published now; `None`
+    /// when the change took it out (or it has been taken out since).
+    pub text: Option<IdeaText>,
+}
+
 /// Everything the service keeps. Implemented once per backend.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -181,6 +215,10 @@ pub trait Store: Send + Sync + 'static {
     async fn migrate(&self) -> Result<(), StoreError>;
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// The connections of the pool now.
+    fn pool_usage(&self) -> PoolUsage;
+    /// Ideas by status and the webhook outbox's backlog, for the metrics.
+    async fn operational_counts(&self) -> Result<OperationalCounts, StoreError>;
 
     /// Slugs of the active (not retired) networks.
     async fn network_slugs(&self) -> Result<HashSet<String>, StoreError>;
@@ -261,6 +299,18 @@ pub trait Store: Send + Sync + 'static {
     /// Makes sure erased bytes have left the database files (on SQLite, checkpoints the
     /// write-ahead log; see [`Store::erase_idea`]).
     async fn forget_erased(&self) -> Result<(), StoreError>;
+    /// The last position of the publication log (and the feed) committed now.
+    async fn publication_head(&self) -> Result<i64, StoreError>;
+    /// Changes to which ideas are published, by position, after `after` and up to `until`: at
+    /// most `limit`.
+    async fn publication_changes(
+        &self,
+        after: i64,
+        until: i64,
+        limit: u32,
+    ) -> Result<Vec<PublicationChange>, StoreError>;
+    /// Forgets the publication log's entries written before `before` (Unix seconds).
+    async fn prune_publication_log(&self, before: i64) -> Result<u64, StoreError>;
     /// Forgets the idempotency keys created before `cutoff`; returns how many.
     async fn delete_idempotency_keys_before(
         &self,

@@ -192,6 +192,39 @@ macro_rules! impl_sql_store {
                 Ok(())
             }
 
+            fn pool_usage(&self) -> $crate::store::PoolUsage {
+                $crate::store::PoolUsage {
+                    size: self.pool.size(),
+                    idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+                    max: self.pool.options().get_max_connections(),
+                }
+            }
+
+            async fn operational_counts(
+                &self,
+            ) -> Result<$crate::store::OperationalCounts, $crate::store::StoreError> {
+                let ideas_by_status: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT status, COUNT(*) FROM ideas GROUP BY status ORDER BY status",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let (outbox_pending, oldest): (i64, Option<chrono::DateTime<chrono::Utc>>) =
+                    sqlx::query_as(
+                        "SELECT COUNT(*), MIN(created_at) FROM webhook_outbox
+                         WHERE delivered_at IS NULL AND failed_at IS NULL",
+                    )
+                    .fetch_one(&self.pool)
+                    .await?;
+                let outbox_oldest_pending_seconds = oldest
+                    .map(|at| (chrono::Utc::now() - at).num_seconds().max(0))
+                    .unwrap_or_default();
+                Ok($crate::store::OperationalCounts {
+                    ideas_by_status,
+                    outbox_pending,
+                    outbox_oldest_pending_seconds,
+                })
+            }
+
             async fn network_slugs(
                 &self,
             ) -> Result<std::collections::HashSet<String>, $crate::store::StoreError> {
@@ -611,6 +644,63 @@ macro_rules! impl_sql_store {
 
             async fn forget_erased(&self) -> Result<(), $crate::store::StoreError> {
                 self.forget_freed_pages().await
+            }
+
+            async fn publication_head(&self) -> Result<i64, $crate::store::StoreError> {
+                let (head,): (i64,) = sqlx::query_as("SELECT position FROM feed_counter WHERE id = 1")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(head)
+            }
+
+            async fn publication_changes(
+                &self,
+                after: i64,
+                until: i64,
+                limit: u32,
+            ) -> Result<Vec<$crate::store::PublicationChange>, $crate::store::StoreError> {
+                let changes: Vec<(i64, uuid::Uuid, bool)> = sqlx::query_as(
+                    "SELECT position, idea_id, published FROM publication_log
+                     WHERE position > $1 AND position <= $2 ORDER BY position LIMIT $3",
+                )
+                .bind(after)
+                .bind(until)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                let Some(&(last, _, _)) = changes.last() else {
+                    return Ok(Vec::new());
+                };
+                // The texts of the ideas these changes published that are still published.
+                let rows: Vec<$crate::store::rows::IdeaRow> = sqlx::query_as(
+                    "SELECT i.* FROM publication_log l JOIN ideas i ON i.id = l.idea_id
+                     WHERE l.position > $1 AND l.position <= $2 AND l.published AND i.consent_publish",
+                )
+                .bind(after)
+                .bind(last)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut texts = std::collections::HashMap::new();
+                for row in rows {
+                    let stored: $crate::domain::StoredIdea = row.try_into()?;
+                    texts.insert(stored.id, stored.idea.text());
+                }
+                Ok(changes
+                    .into_iter()
+                    .map(|(position, idea_id, published)| $crate::store::PublicationChange {
+                        position,
+                        idea_id,
+                        text: if published { texts.get(&idea_id).cloned() } else { None },
+                    })
+                    .collect())
+            }
+
+            async fn prune_publication_log(&self, before: i64) -> Result<u64, $crate::store::StoreError> {
+                let done = sqlx::query("DELETE FROM publication_log WHERE at < $1")
+                    .bind(before)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
             }
 
             async fn delete_idempotency_keys_before(

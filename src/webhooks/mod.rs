@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::config::WebhookSettings;
 use crate::domain::{DeliveryAttempt, DeliveryOutcome, DeliveryResult, PendingDelivery};
+use crate::metrics::Metrics;
 use crate::store::{self, Store};
 
 /// Deliveries claimed at a time.
@@ -70,7 +71,7 @@ pub fn client(settings: &WebhookSettings) -> reqwest::Client {
 }
 
 /// Delivers due webhooks until the process ends.
-pub async fn dispatch(store: Arc<dyn Store>, settings: WebhookSettings) {
+pub async fn dispatch(store: Arc<dyn Store>, settings: WebhookSettings, metrics: Arc<Metrics>) {
     let client = client(&settings);
     let mut ticks = actix_web::rt::time::interval(settings.poll);
     loop {
@@ -91,7 +92,7 @@ pub async fn dispatch(store: Arc<dyn Store>, settings: WebhookSettings) {
             }
             let attempts = claimed
                 .into_iter()
-                .map(|pending| deliver(&client, store.as_ref(), &settings, pending));
+                .map(|pending| deliver(&client, store.as_ref(), &settings, &metrics, pending));
             futures_util::future::join_all(attempts).await;
         }
     }
@@ -101,6 +102,7 @@ async fn deliver(
     client: &reqwest::Client,
     store: &dyn Store,
     settings: &WebhookSettings,
+    metrics: &Metrics,
     pending: PendingDelivery,
 ) {
     let event = &pending.event;
@@ -133,6 +135,7 @@ async fn deliver(
         let delay = retry_after.unwrap_or_else(|| backoff(settings.retry_base, pending.attempt));
         at + chrono::Duration::from_std(delay.min(MAX_DELAY)).expect("a delay fits")
     });
+    metrics.count_webhook_attempt(outcome);
     tracing::info!(
         webhook_id = %pending.webhook_id,
         message_id = %pending.message_id,

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use reqwest::{Client, Method, RequestBuilder, Response};
-use sammen::config::{Config, LogFormat, Seed};
+use sammen::config::{Config, LimitSettings, LogFormat, Seed};
 use sammen::domain::{NewApiKey, Role};
 use sammen::startup::Application;
 use sammen::store::{self, Store};
@@ -120,6 +120,8 @@ fn with_database(url: &str, name: &str) -> String {
 /// A running application and what a test needs to talk to it.
 pub struct TestApp {
     pub address: String,
+    /// The metrics address, when `metrics_bind` was set.
+    pub metrics_address: Option<String>,
     pub client: Client,
     /// The same database, opened directly, to check what was (not) written.
     pub store: Arc<dyn Store>,
@@ -149,18 +151,28 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> O
         routing_min_confidence: sammen::matching::DEFAULT_MIN_CONFIDENCE,
         webhooks: Default::default(),
         retention: Default::default(),
+        // Tests send bursts from one address; the limits' own tests turn them on.
+        limits: LimitSettings {
+            rate_limits_disabled: true,
+            ..LimitSettings::default()
+        },
+        metrics_bind: None,
     };
     adjust(&mut config);
     let app = Application::build(&config)
         .await
         .expect("the application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     actix_web::rt::spawn(app.run_until_stopped());
     let store = store::connect(&db.url())
         .await
         .expect("the test opens the store");
     Some(TestApp {
         address,
+        metrics_address,
         client: client(),
         store,
         db,

@@ -488,7 +488,7 @@ fn serve(db: &TestDb, port: u16) -> Child {
         .expect("sammen starts")
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -496,7 +496,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn wait_until_up(client: &reqwest::Client, base: &str) {
+pub async fn wait_until_up(client: &reqwest::Client, base: &str) {
     let started = Instant::now();
     while client.get(format!("{base}/healthz")).send().await.is_err() {
         assert!(
