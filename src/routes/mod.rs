@@ -305,7 +305,8 @@ pub fn encode_cursor(kind: &str, key: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{kind}:{key}"))
 }
 
-fn decode_cursor(kind: &str, raw: &str) -> Option<String> {
+/// The key an opaque cursor carries for `kind`; `None` for anything else.
+pub fn decode_cursor(kind: &str, raw: &str) -> Option<String> {
     let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     let key = text.strip_prefix(kind)?.strip_prefix(':')?;

@@ -20,6 +20,7 @@ mod limits;
 mod matching;
 mod metrics;
 mod partners;
+mod properties;
 mod replicas;
 mod retention;
 mod roles;
