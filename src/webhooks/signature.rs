@@ -27,6 +27,29 @@ pub fn sign(secret: &str, message_id: &str, timestamp: i64, body: &[u8]) -> Stri
     format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
 }
 
+/// Whether `header` (a `webhook-signature` value: space-separated `v1,<base64>` signatures)
+/// holds a valid signature of the message, as a receiver checks it. Any input is safe: a
+/// malformed secret or header is simply not valid. Signatures are compared in constant time.
+pub fn verify(secret: &str, message_id: &str, timestamp: i64, body: &[u8], header: &str) -> bool {
+    let Ok(key) = STANDARD.decode(secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret)) else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&key) else {
+        return false;
+    };
+    mac.update(format!("{message_id}.{timestamp}.").as_bytes());
+    mac.update(body);
+    let expected = mac.finalize().into_bytes();
+    header.split(' ').any(|candidate| {
+        candidate
+            .strip_prefix("v1,")
+            .and_then(|b64| STANDARD.decode(b64).ok())
+            .is_some_and(|given| {
+                bool::from(subtle::ConstantTimeEq::ct_eq(&given[..], &expected[..]))
+            })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,6 +63,38 @@ mod tests {
             sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body),
             "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
         );
+    }
+
+    #[test]
+    fn a_receiver_verifies_the_signature_and_refuses_any_change() {
+        let secret = generate_secret();
+        let header = sign(&secret, "msg_1", 1614265330, b"{\"a\":1}");
+        assert!(verify(&secret, "msg_1", 1614265330, b"{\"a\":1}", &header));
+        assert!(verify(
+            &secret,
+            "msg_1",
+            1614265330,
+            b"{\"a\":1}",
+            &format!("v1,AAAA {header}")
+        ));
+        assert!(!verify(&secret, "msg_1", 1614265330, b"{\"a\":2}", &header));
+        assert!(!verify(&secret, "msg_2", 1614265330, b"{\"a\":1}", &header));
+        assert!(!verify(&secret, "msg_1", 1614265331, b"{\"a\":1}", &header));
+        assert!(!verify(
+            &generate_secret(),
+            "msg_1",
+            1614265330,
+            b"{\"a\":1}",
+            &header
+        ));
+        assert!(!verify("whsec_not base64!", "msg_1", 1, b"", &header));
+        assert!(!verify(
+            &secret,
+            "msg_1",
+            1614265330,
+            b"{\"a\":1}",
+            "v1,%%% v2,abc"
+        ));
     }
 
     #[test]

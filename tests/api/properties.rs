@@ -5,6 +5,7 @@
 use proptest::prelude::*;
 use sammen::domain::{IdeaText, NewIdea};
 use sammen::routes::{decode_cursor, encode_cursor};
+use sammen::webhooks::signature::{generate_secret, sign, verify};
 use serde_json::{Value, json};
 
 /// Any JSON value, nested a few levels.
@@ -90,5 +91,23 @@ proptest! {
             prop_assert_eq!(decode_cursor(&other, &cursor), None);
         }
         let _ = decode_cursor(&kind, &junk);
+    }
+
+    /// A signature verifies for its message only; no secret, header or body makes checking panic.
+    #[test]
+    fn signatures_verify_for_their_message_only_and_any_input_is_safe(
+        body in prop::collection::vec(any::<u8>(), 0..200),
+        other in prop::collection::vec(any::<u8>(), 0..200),
+        id in "[a-zA-Z0-9_]{1,30}",
+        timestamp in any::<i64>(),
+        secret in "\\PC{0,60}",
+        header in "\\PC{0,120}",
+    ) {
+        let real = generate_secret();
+        let signature = sign(&real, &id, timestamp, &body);
+        prop_assert!(verify(&real, &id, timestamp, &body, &signature));
+        prop_assert_eq!(verify(&real, &id, timestamp, &other, &signature), other == body);
+        let _ = verify(&secret, &id, timestamp, &body, &header);
+        let _ = verify(&real, &id, timestamp, &body, &header);
     }
 }
