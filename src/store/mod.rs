@@ -58,9 +58,29 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
             | sqlx::Error::WorkerCrashed => StoreError::Unavailable(error),
+            sqlx::Error::Database(db) if ends_the_session(db.as_ref()) => {
+                StoreError::Unavailable(error)
+            }
             _ => StoreError::Database(error),
         }
     }
+}
+
+/// Whether a database error means the server ended (or would not start) the session, rather
+/// than refusing one statement: PostgreSQL shutting down, restarting, refusing connections to
+/// the database, or out of connection slots. Such errors pass when the server is back.
+fn ends_the_session(error: &dyn sqlx::error::DatabaseError) -> bool {
+    use sqlx::postgres::{PgDatabaseError, PgSeverity};
+    if let Some(postgres) = error.try_downcast_ref::<PgDatabaseError>()
+        && matches!(postgres.severity(), PgSeverity::Fatal | PgSeverity::Panic)
+    {
+        return true;
+    }
+    // Connection exceptions (class 08), operator intervention (57P01 admin shutdown, 57P02
+    // crash shutdown, 57P03 cannot connect now) and too many connections.
+    error
+        .code()
+        .is_some_and(|code| code.starts_with("08") || code.starts_with("57P") || code == "53300")
 }
 
 /// How an import treats what the store already holds.

@@ -19,6 +19,7 @@ mod learning;
 mod limits;
 mod matching;
 mod metrics;
+mod outage;
 mod partners;
 mod properties;
 mod replicas;
