@@ -1,11 +1,17 @@
 //! Liveness and readiness.
 
+use std::time::Duration;
+
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::AppState;
 use crate::error::ApiError;
+
+/// How long readiness waits for the database: less than a probe's usual timeout, so that an
+/// unreachable database gives a 503 rather than a probe that times out.
+const READINESS_WAIT: Duration = Duration::from_millis(800);
 
 /// A health answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -35,10 +41,14 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    match state.store.ping().await {
-        Ok(()) => Ok(HttpResponse::Ok().json(Health { status: "ok" })),
-        Err(error) => {
+    match tokio::time::timeout(READINESS_WAIT, state.store.ping()).await {
+        Ok(Ok(())) => Ok(HttpResponse::Ok().json(Health { status: "ok" })),
+        Ok(Err(error)) => {
             tracing::warn!(error = ?error, "not ready: the database does not answer");
+            Err(ApiError::NotReady)
+        }
+        Err(_) => {
+            tracing::warn!("not ready: the database did not answer in time");
             Err(ApiError::NotReady)
         }
     }
