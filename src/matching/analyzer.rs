@@ -321,17 +321,17 @@ impl Analyzer {
     /// clearly outnumber Danish evidence (Danish stop words and the letters æ, ø, å).
     pub fn detect(&self, text: &str) -> Language {
         let (mut danish, mut english) = (0usize, 0usize);
-        for word in Self::words(text) {
+        Self::each_word(text, |word| {
             if word.contains(['æ', 'ø', 'å']) {
                 danish += 2;
             }
-            if self.danish_stop.contains(word.as_str()) {
+            if self.danish_stop.contains(word) {
                 danish += 1;
             }
-            if self.english_stop.contains(word.as_str()) {
+            if self.english_stop.contains(word) {
                 english += 1;
             }
-        }
+        });
         if english > danish {
             Language::En
         } else {
