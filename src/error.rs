@@ -150,7 +150,7 @@ impl ApiError {
             ApiError::NotReady
             | ApiError::Timeout
             | ApiError::Overloaded
-            | ApiError::Store(StoreError::Unavailable(_) | StoreError::CommitFailed(_)) => {
+            | ApiError::Store(StoreError::Unavailable(_) | StoreError::BatchFailed(_)) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -275,7 +275,7 @@ impl ApiError {
                 ),
             ),
             ApiError::NotReady
-            | ApiError::Store(StoreError::Unavailable(_) | StoreError::CommitFailed(_)) => (
+            | ApiError::Store(StoreError::Unavailable(_) | StoreError::BatchFailed(_)) => (
                 "unavailable",
                 pick(
                     "Tjenesten er midlertidigt utilgængelig",

@@ -43,9 +43,10 @@ pub enum StoreError {
     /// Applying migrations failed.
     #[error("migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    /// The commit of the transaction this write shared with other writes failed.
-    #[error("commit failed")]
-    CommitFailed(#[source] Arc<sqlx::Error>),
+    /// The transaction this write shared with other writes failed as a whole (group commit);
+    /// nothing of it was kept.
+    #[error("the shared transaction failed")]
+    BatchFailed(#[source] Arc<StoreError>),
     /// Any other database error.
     #[error("database error")]
     Database(#[source] sqlx::Error),

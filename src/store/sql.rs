@@ -1399,49 +1399,32 @@ macro_rules! impl_sql_store {
 
             /// Writes `batch` in one transaction with one commit; each idea in a savepoint of its
             /// own, so that a refused idea (a taken idempotency key) is rolled back alone. When
-            /// the transaction fails before its commit, nothing of it was kept and each idea is
-            /// written again in a transaction of its own, to get an answer of its own; when the
-            /// commit fails, every idea of the batch fails with it.
+            /// the transaction itself fails (it cannot begin, a savepoint cannot be rolled back,
+            /// the commit fails), every idea of the batch fails with it.
             #[tracing::instrument(skip_all, fields(ideas = batch.len()))]
             async fn write_ideas(
                 pool: &sqlx::Pool<$db>,
                 batch: &[$crate::store::IdeaWrite],
             ) -> Vec<Result<(), $crate::store::StoreError>> {
-                let (tx, results) = match Self::write_batch(pool, batch).await {
-                    Ok(written) => written,
+                match Self::write_batch(pool, batch).await {
+                    Ok(results) => results,
                     Err(error) => {
-                        tracing::warn!(error = ?error, "a batch of ideas failed; writing them one by one");
-                        let mut results = Vec::with_capacity(batch.len());
-                        for write in batch {
-                            results.push(Self::write_one(pool, write).await);
-                        }
-                        return results;
-                    }
-                };
-                match tx.commit().await {
-                    Ok(()) => results,
-                    Err(error) => {
-                        tracing::error!(error = ?error, "the commit of a batch of ideas failed");
+                        tracing::error!(error = ?error, "a transaction of new ideas failed");
                         let error = std::sync::Arc::new(error);
-                        results
-                            .into_iter()
-                            .map(|result| {
-                                result.and(Err($crate::store::StoreError::CommitFailed(error.clone())))
-                            })
+                        batch
+                            .iter()
+                            .map(|_| Err($crate::store::StoreError::BatchFailed(error.clone())))
                             .collect()
                     }
                 }
             }
 
-            /// Writes every idea of `batch` inside one open transaction, each in a savepoint;
-            /// the transaction (not yet committed) and each idea's result.
+            /// Writes every idea of `batch` in one transaction, each in a savepoint, and commits;
+            /// each idea's result.
             async fn write_batch(
                 pool: &sqlx::Pool<$db>,
                 batch: &[$crate::store::IdeaWrite],
-            ) -> Result<
-                (sqlx::Transaction<'static, $db>, Vec<Result<(), $crate::store::StoreError>>),
-                $crate::store::StoreError,
-            > {
+            ) -> Result<Vec<Result<(), $crate::store::StoreError>>, $crate::store::StoreError> {
                 use sqlx::Acquire;
                 let mut tx = pool.begin_with(Self::BEGIN_WRITE).await?;
                 let mut results = Vec::with_capacity(batch.len());
@@ -1458,18 +1441,8 @@ macro_rules! impl_sql_store {
                     }
                     results.push(written);
                 }
-                Ok((tx, results))
-            }
-
-            /// Writes one idea in a transaction of its own.
-            async fn write_one(
-                pool: &sqlx::Pool<$db>,
-                write: &$crate::store::IdeaWrite,
-            ) -> Result<(), $crate::store::StoreError> {
-                let mut tx = pool.begin_with(Self::BEGIN_WRITE).await?;
-                insert_idea_in!(tx, &write.idea, write.key.as_ref());
                 tx.commit().await?;
-                Ok(())
+                Ok(results)
             }
         }
     };

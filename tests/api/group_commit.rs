@@ -196,3 +196,20 @@ async fn concurrent_inserts_with_one_duplicate_key_store_all_but_the_duplicate(a
         assert_eq!(entries.unwrap().len(), expected, "feed entries of idea {i}");
     }
 }
+
+/// PostgreSQL only: a server database can go away under a running service.
+#[actix_web::test]
+async fn submissions_answer_503_when_their_shared_transaction_fails() {
+    let Some(app) = crate::helpers::spawn(crate::helpers::Backend::Postgres).await else {
+        return;
+    };
+    app.drop_database().await;
+
+    let body = valid_idea();
+    let responses = join_all((0..5).map(|_| app.post_json("/v1/ideas", &body))).await;
+
+    for response in responses {
+        let problem = crate::helpers::problem(response, 503).await;
+        assert_eq!(problem["type"], "urn:sammen:problem:unavailable");
+    }
+}
