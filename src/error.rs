@@ -150,7 +150,9 @@ impl ApiError {
             ApiError::NotReady
             | ApiError::Timeout
             | ApiError::Overloaded
-            | ApiError::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            | ApiError::Store(StoreError::Unavailable(_) | StoreError::BatchFailed(_)) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -272,7 +274,8 @@ impl ApiError {
                     "The idea changed in the meantime or already has this decision; read it again.",
                 ),
             ),
-            ApiError::NotReady | ApiError::Store(StoreError::Unavailable(_)) => (
+            ApiError::NotReady
+            | ApiError::Store(StoreError::Unavailable(_) | StoreError::BatchFailed(_)) => (
                 "unavailable",
                 pick(
                     "Tjenesten er midlertidigt utilgængelig",

@@ -19,10 +19,12 @@ use crate::domain::{
 // `sql` defines the macro the backends expand, so it comes first.
 #[macro_use]
 mod sql;
+mod group_commit;
 mod postgres;
 mod rows;
 mod sqlite;
 
+pub use group_commit::{IdeaWrite, MAX_BATCH};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -41,6 +43,10 @@ pub enum StoreError {
     /// Applying migrations failed.
     #[error("migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The transaction this write shared with other writes failed as a whole (group commit);
+    /// nothing of it was kept.
+    #[error("the shared transaction failed")]
+    BatchFailed(#[source] Arc<StoreError>),
     /// Any other database error.
     #[error("database error")]
     Database(#[source] sqlx::Error),
@@ -284,12 +290,18 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores a new idea and, when given, its idempotency key, in one transaction; the first
     /// history entry and a routed idea's feed entry are written in the same transaction.
-    /// [`StoreError::Conflict`] when the key is already taken.
+    /// [`StoreError::Conflict`] when the key is already taken. Returns once that transaction
+    /// has committed. Ideas inserted at the same time share a transaction and its commit
+    /// (group commit, see [`Store::insert_ideas`]), each with an outcome of its own.
     async fn insert_idea(
         &self,
         idea: &StoredIdea,
         key: Option<&IdempotencyRecord>,
     ) -> Result<(), StoreError>;
+    /// Stores several new ideas, each exactly as [`Store::insert_idea`] would, in one
+    /// transaction with one commit; one result per idea, in order. An idea that fails (a taken
+    /// key) is rolled back alone and the others are kept.
+    async fn insert_ideas(&self, batch: &[IdeaWrite]) -> Vec<Result<(), StoreError>>;
     /// How many ideas are stored.
     async fn count_ideas(&self) -> Result<u64, StoreError>;
     /// One idea.

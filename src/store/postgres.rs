@@ -7,11 +7,13 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use super::StoreError;
+use super::group_commit::GroupCommit;
 
 /// PostgreSQL behind the [`Store`](super::Store) trait.
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    ideas: GroupCommit,
 }
 
 impl PostgresStore {
@@ -40,7 +42,10 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(3))
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            ideas: Self::idea_writer(pool.clone()),
+            pool,
+        })
     }
 
     /// PostgreSQL keeps the old versions of updated rows until (auto)vacuum reclaims them, and
@@ -58,4 +63,4 @@ impl PostgresStore {
     }
 }
 
-impl_sql_store!(PostgresStore);
+impl_sql_store!(PostgresStore, sqlx::Postgres);

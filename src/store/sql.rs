@@ -4,7 +4,9 @@
 //! row types, but sqlx's typed pools share no trait that lets one generic function bind and
 //! decode for both without pages of bounds. This macro writes each query once and expands it
 //! for `SqlitePool` and `PgPool`, so each backend gets its own typed implementation that the
-//! compiler checks. A backend supplies `pool`, `BEGIN_WRITE` and `run_migrations`.
+//! compiler checks. A backend supplies `pool`, `ideas` (its
+//! [`GroupCommit`](crate::store::group_commit::GroupCommit), from `idea_writer`), `BEGIN_WRITE`
+//! and `run_migrations`.
 
 /// Appends an [`IdeaEvent`](crate::domain::IdeaEvent) to the feed inside the write
 /// transaction `$tx`; evaluates to its position. The counter row is locked until the
@@ -179,8 +181,85 @@ macro_rules! forget_similar {
     }};
 }
 
+/// Writes a new idea inside the write transaction `$tx`: its row, its first history entry, a
+/// routed idea's feed entry (with its webhook deliveries) and, when given, its idempotency key.
+macro_rules! insert_idea_in {
+    ($tx:expr, $stored:expr, $key:expr) => {{
+        let stored: &$crate::domain::StoredIdea = $stored;
+        let key: Option<&$crate::store::IdempotencyRecord> = $key;
+        let idea = &stored.idea;
+        let location = idea.location.clone().unwrap_or_default();
+        let contact = idea.contact.clone().unwrap_or_default();
+        sqlx::query(
+            "INSERT INTO ideas (id, title, problem, helpers, motivation, existing_initiatives, new_alliances,
+               postcode, place, language, contact_name, contact_email, contact_phone,
+               consent_contact, consent_share, consent_publish, status, citizen_token_hash, created_at, updated_at,
+               network, matching, beacons)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+        )
+        .bind(stored.id)
+        .bind(&idea.title)
+        .bind(&idea.answers.problem)
+        .bind(&idea.answers.helpers)
+        .bind(&idea.answers.motivation)
+        .bind(&idea.answers.existing_initiatives)
+        .bind(&idea.answers.new_alliances)
+        .bind(location.postcode)
+        .bind(location.place)
+        .bind(idea.language.map($crate::domain::Language::code))
+        .bind(contact.name)
+        .bind(contact.email)
+        .bind(contact.phone)
+        .bind(idea.consent.contact)
+        .bind(idea.consent.share_contact_with_partners)
+        .bind(idea.consent.publish)
+        .bind(stored.status.code())
+        .bind(&stored.citizen_token_hash)
+        .bind(stored.created_at)
+        .bind(stored.updated_at)
+        .bind(&stored.network)
+        .bind(stored.matching.as_ref().map(sqlx::types::Json))
+        .bind($crate::store::beacon_list(&stored.beacons()))
+        .execute(&mut *$tx)
+        .await?;
+        let first = $crate::domain::HistoryEntry {
+            at: stored.created_at,
+            actor: $crate::domain::ActorKind::Matching,
+            actor_network: None,
+            decision: None,
+            status: stored.status,
+            network: stored.network.clone(),
+            note: None,
+        };
+        insert_history!($tx, stored.id, None::<uuid::Uuid>, None::<&str>, &first);
+        if let Some(network) = &stored.network {
+            let event = $crate::domain::IdeaEvent {
+                network: network.clone(),
+                idea_id: stored.id,
+                event: $crate::domain::EventType::IdeaRouted,
+                status: stored.status,
+                at: stored.created_at,
+            };
+            append_event!($tx, &event);
+        }
+        if let Some(key) = key {
+            sqlx::query(
+                "INSERT INTO idempotency_keys (key_hash, request_hash, idea_id, sealed_token, created_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&key.key_hash)
+            .bind(&key.request_hash)
+            .bind(key.idea_id)
+            .bind(&key.sealed_token)
+            .bind(key.created_at)
+            .execute(&mut *$tx)
+            .await?;
+        }
+    }};
+}
+
 macro_rules! impl_sql_store {
-    ($store:ty) => {
+    ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::Store for $store {
             async fn migrate(&self) -> Result<(), $crate::store::StoreError> {
@@ -478,77 +557,19 @@ macro_rules! impl_sql_store {
                 stored: &$crate::domain::StoredIdea,
                 key: Option<&$crate::store::IdempotencyRecord>,
             ) -> Result<(), $crate::store::StoreError> {
-                let idea = &stored.idea;
-                let location = idea.location.clone().unwrap_or_default();
-                let contact = idea.contact.clone().unwrap_or_default();
-                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
-                sqlx::query(
-                    "INSERT INTO ideas (id, title, problem, helpers, motivation, existing_initiatives, new_alliances,
-                       postcode, place, language, contact_name, contact_email, contact_phone,
-                       consent_contact, consent_share, consent_publish, status, citizen_token_hash, created_at, updated_at,
-                       network, matching, beacons)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
-                )
-                .bind(stored.id)
-                .bind(&idea.title)
-                .bind(&idea.answers.problem)
-                .bind(&idea.answers.helpers)
-                .bind(&idea.answers.motivation)
-                .bind(&idea.answers.existing_initiatives)
-                .bind(&idea.answers.new_alliances)
-                .bind(location.postcode)
-                .bind(location.place)
-                .bind(idea.language.map($crate::domain::Language::code))
-                .bind(contact.name)
-                .bind(contact.email)
-                .bind(contact.phone)
-                .bind(idea.consent.contact)
-                .bind(idea.consent.share_contact_with_partners)
-                .bind(idea.consent.publish)
-                .bind(stored.status.code())
-                .bind(&stored.citizen_token_hash)
-                .bind(stored.created_at)
-                .bind(stored.updated_at)
-                .bind(&stored.network)
-                .bind(stored.matching.as_ref().map(sqlx::types::Json))
-                .bind($crate::store::beacon_list(&stored.beacons()))
-                .execute(&mut *tx)
-                .await?;
-                let first = $crate::domain::HistoryEntry {
-                    at: stored.created_at,
-                    actor: $crate::domain::ActorKind::Matching,
-                    actor_network: None,
-                    decision: None,
-                    status: stored.status,
-                    network: stored.network.clone(),
-                    note: None,
-                };
-                insert_history!(tx, stored.id, None::<uuid::Uuid>, None::<&str>, &first);
-                if let Some(network) = &stored.network {
-                    let event = $crate::domain::IdeaEvent {
-                        network: network.clone(),
-                        idea_id: stored.id,
-                        event: $crate::domain::EventType::IdeaRouted,
-                        status: stored.status,
-                        at: stored.created_at,
-                    };
-                    append_event!(tx, &event);
-                }
-                if let Some(key) = key {
-                    sqlx::query(
-                        "INSERT INTO idempotency_keys (key_hash, request_hash, idea_id, sealed_token, created_at)
-                         VALUES ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(&key.key_hash)
-                    .bind(&key.request_hash)
-                    .bind(key.idea_id)
-                    .bind(&key.sealed_token)
-                    .bind(key.created_at)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                tx.commit().await?;
-                Ok(())
+                self.ideas
+                    .write($crate::store::IdeaWrite {
+                        idea: stored.clone(),
+                        key: key.cloned(),
+                    })
+                    .await
+            }
+
+            async fn insert_ideas(
+                &self,
+                batch: &[$crate::store::IdeaWrite],
+            ) -> Vec<Result<(), $crate::store::StoreError>> {
+                Self::write_ideas(&self.pool, batch).await
             }
 
             async fn count_ideas(&self) -> Result<u64, $crate::store::StoreError> {
@@ -1364,6 +1385,64 @@ macro_rules! impl_sql_store {
                 tx.commit().await?;
                 row.map(|row| <($crate::domain::ApiKey, Vec<u8>)>::try_from(row).map(|(key, _)| key))
                     .transpose()
+            }
+        }
+
+        impl $store {
+            /// The group-commit writer of new ideas on `pool`.
+            fn idea_writer(pool: sqlx::Pool<$db>) -> $crate::store::group_commit::GroupCommit {
+                $crate::store::group_commit::GroupCommit::start(Box::new(move |batch| {
+                    let pool = pool.clone();
+                    Box::pin(async move { Self::write_ideas(&pool, &batch).await })
+                }))
+            }
+
+            /// Writes `batch` in one transaction with one commit; each idea in a savepoint of its
+            /// own, so that a refused idea (a taken idempotency key) is rolled back alone. When
+            /// the transaction itself fails (it cannot begin, a savepoint cannot be rolled back,
+            /// the commit fails), every idea of the batch fails with it.
+            #[tracing::instrument(skip_all, fields(ideas = batch.len()))]
+            async fn write_ideas(
+                pool: &sqlx::Pool<$db>,
+                batch: &[$crate::store::IdeaWrite],
+            ) -> Vec<Result<(), $crate::store::StoreError>> {
+                match Self::write_batch(pool, batch).await {
+                    Ok(results) => results,
+                    Err(error) => {
+                        tracing::error!(error = ?error, "a transaction of new ideas failed");
+                        let error = std::sync::Arc::new(error);
+                        batch
+                            .iter()
+                            .map(|_| Err($crate::store::StoreError::BatchFailed(error.clone())))
+                            .collect()
+                    }
+                }
+            }
+
+            /// Writes every idea of `batch` in one transaction, each in a savepoint, and commits;
+            /// each idea's result.
+            async fn write_batch(
+                pool: &sqlx::Pool<$db>,
+                batch: &[$crate::store::IdeaWrite],
+            ) -> Result<Vec<Result<(), $crate::store::StoreError>>, $crate::store::StoreError> {
+                use sqlx::Acquire;
+                let mut tx = pool.begin_with(Self::BEGIN_WRITE).await?;
+                let mut results = Vec::with_capacity(batch.len());
+                for write in batch {
+                    let mut savepoint = tx.begin().await?;
+                    let written = async {
+                        insert_idea_in!(savepoint, &write.idea, write.key.as_ref());
+                        Ok::<(), $crate::store::StoreError>(())
+                    }
+                    .await;
+                    match written {
+                        Ok(()) => savepoint.commit().await?,
+                        Err(_) => savepoint.rollback().await?,
+                    }
+                    results.push(written);
+                }
+                tx.commit().await?;
+                Ok(results)
             }
         }
     };

@@ -8,6 +8,7 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use super::StoreError;
+use super::group_commit::GroupCommit;
 
 /// How often a checkpoint after an erasure is tried while readers hold the log.
 const CHECKPOINT_TRIES: usize = 20;
@@ -16,6 +17,7 @@ const CHECKPOINT_TRIES: usize = 20;
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    ideas: GroupCommit,
 }
 
 impl SqliteStore {
@@ -51,7 +53,10 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            ideas: Self::idea_writer(pool.clone()),
+            pool,
+        })
     }
 
     /// Moves every committed page from the write-ahead log into the database file and
@@ -80,4 +85,4 @@ impl SqliteStore {
     }
 }
 
-impl_sql_store!(SqliteStore);
+impl_sql_store!(SqliteStore, sqlx::Sqlite);

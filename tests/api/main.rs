@@ -12,6 +12,7 @@ mod catalog;
 mod citizens;
 mod cli;
 mod decisions;
+mod group_commit;
 mod http;
 mod ideas;
 mod keys;
