@@ -1,6 +1,7 @@
-//! Group commit for new ideas: submissions that arrive together are written by one writer task
-//! in one transaction, so that they share one commit (one fsync) instead of each paying for its
-//! own. Each submission still learns its own outcome, and only after the commit.
+//! Group commit: writes that arrive together (new ideas; the audit records of partner reads) are
+//! made by one writer task in one transaction, so that they share one commit (one fsync)
+//! instead of each paying for its own. Each writer still learns its own outcome, and only after
+//! the commit.
 
 use futures_util::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
@@ -8,7 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{IdempotencyRecord, StoreError};
 use crate::domain::StoredIdea;
 
-/// The most ideas one transaction takes. Larger batches gain little (the commit is already
+/// The most writes one transaction takes. Larger batches gain little (the commit is already
 /// shared) and hold the write lock longer.
 pub const MAX_BATCH: usize = 256;
 
@@ -21,27 +22,34 @@ pub struct IdeaWrite {
     pub key: Option<IdempotencyRecord>,
 }
 
-/// Writes a batch in one transaction; one result per idea, in order.
-pub(crate) type WriteBatch =
-    Box<dyn Fn(Vec<IdeaWrite>) -> BoxFuture<'static, Vec<Result<(), StoreError>>> + Send + Sync>;
+/// Writes a batch in one transaction; one result per write, in order.
+pub(crate) type WriteBatch<W> =
+    Box<dyn Fn(Vec<W>) -> BoxFuture<'static, Vec<Result<(), StoreError>>> + Send + Sync>;
 
-struct Waiting {
-    write: IdeaWrite,
+struct Waiting<W> {
+    write: W,
     answer: oneshot::Sender<Result<(), StoreError>>,
 }
 
-/// The queue to the writer task of one store.
-#[derive(Clone)]
-pub(crate) struct GroupCommit {
-    queue: mpsc::Sender<Waiting>,
+/// The queue to a writer task of one store, for writes of kind `W`.
+pub(crate) struct GroupCommit<W> {
+    queue: mpsc::Sender<Waiting<W>>,
 }
 
-impl GroupCommit {
+impl<W> Clone for GroupCommit<W> {
+    fn clone(&self) -> Self {
+        Self {
+            queue: self.queue.clone(),
+        }
+    }
+}
+
+impl<W: Send + 'static> GroupCommit<W> {
     /// Starts the writer task on the current runtime. It takes whatever is waiting (at most
     /// [`MAX_BATCH`], never waiting for more), hands it to `write`, answers each submission,
     /// and ends when every handle to the queue is gone.
-    pub(crate) fn start(write: WriteBatch) -> Self {
-        let (queue, mut waiting) = mpsc::channel::<Waiting>(4 * MAX_BATCH);
+    pub(crate) fn start(write: WriteBatch<W>) -> Self {
+        let (queue, mut waiting) = mpsc::channel::<Waiting<W>>(4 * MAX_BATCH);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -49,7 +57,7 @@ impl GroupCommit {
                     batch.drain(..).map(|w| (w.write, w.answer)).unzip();
                 let results = write(writes).await;
                 for (answer, result) in answers.into_iter().zip(results) {
-                    // A submitter that gave up no longer listens; its idea is stored all the same.
+                    // A writer that gave up no longer listens; its write is made all the same.
                     let _ = answer.send(result);
                 }
             }
@@ -57,11 +65,11 @@ impl GroupCommit {
         Self { queue }
     }
 
-    /// Queues one idea and waits until the transaction that wrote it has committed (or failed).
-    pub(crate) async fn write(&self, write: IdeaWrite) -> Result<(), StoreError> {
+    /// Queues one write and waits until the transaction that made it has committed (or failed).
+    pub(crate) async fn write(&self, write: W) -> Result<(), StoreError> {
         let (answer, outcome) = oneshot::channel();
         let gone = || {
-            tracing::error!("the idea writer task is gone (its runtime stopped)");
+            tracing::error!("a writer task is gone (its runtime stopped)");
             StoreError::Unavailable(sqlx::Error::WorkerCrashed)
         };
         self.queue

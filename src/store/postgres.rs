@@ -8,12 +8,15 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use super::StoreError;
 use super::group_commit::GroupCommit;
+use super::IdeaWrite;
+use crate::domain::PartnerRead;
 
 /// PostgreSQL behind the [`Store`](super::Store) trait.
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
-    ideas: GroupCommit,
+    ideas: GroupCommit<IdeaWrite>,
+    reads: GroupCommit<Vec<PartnerRead>>,
 }
 
 impl PostgresStore {
@@ -44,6 +47,7 @@ impl PostgresStore {
             .await?;
         Ok(Self {
             ideas: Self::idea_writer(pool.clone()),
+            reads: Self::read_writer(pool.clone()),
             pool,
         })
     }

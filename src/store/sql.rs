@@ -1145,22 +1145,7 @@ macro_rules! impl_sql_store {
                 if reads.is_empty() {
                     return Ok(());
                 }
-                let mut tx = self.pool.begin_with(Self::BEGIN_WRITE).await?;
-                for read in reads {
-                    sqlx::query(
-                        "INSERT INTO partner_reads (key_id, idea_id, at, access, contact)
-                         VALUES ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(read.key_id)
-                    .bind(read.idea_id)
-                    .bind(read.at)
-                    .bind(&read.access)
-                    .bind(read.contact)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                tx.commit().await?;
-                Ok(())
+                self.reads.write(reads.to_vec()).await
             }
 
             async fn list_partner_reads(
@@ -1389,8 +1374,56 @@ macro_rules! impl_sql_store {
         }
 
         impl $store {
+            /// The group-commit writer of the audit log of partner reads on `pool`: the reads of
+            /// many requests share a transaction; if it fails, each of them fails.
+            fn read_writer(
+                pool: sqlx::Pool<$db>,
+            ) -> $crate::store::group_commit::GroupCommit<Vec<$crate::domain::PartnerRead>> {
+                $crate::store::group_commit::GroupCommit::start(Box::new(move |batch| {
+                    let pool = pool.clone();
+                    Box::pin(async move {
+                        let outcome = Self::write_reads(&pool, &batch).await.map_err(|error| {
+                            tracing::error!(error = ?error, "a transaction of partner reads failed");
+                            std::sync::Arc::new(error)
+                        });
+                        batch
+                            .iter()
+                            .map(|_| match &outcome {
+                                Ok(()) => Ok(()),
+                                Err(error) => Err($crate::store::StoreError::BatchFailed(error.clone())),
+                            })
+                            .collect()
+                    })
+                }))
+            }
+
+            /// Appends the reads of several requests to the audit log in one transaction.
+            async fn write_reads(
+                pool: &sqlx::Pool<$db>,
+                batch: &[Vec<$crate::domain::PartnerRead>],
+            ) -> Result<(), $crate::store::StoreError> {
+                let mut tx = pool.begin_with(Self::BEGIN_WRITE).await?;
+                for read in batch.iter().flatten() {
+                    sqlx::query(
+                        "INSERT INTO partner_reads (key_id, idea_id, at, access, contact)
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(read.key_id)
+                    .bind(read.idea_id)
+                    .bind(read.at)
+                    .bind(&read.access)
+                    .bind(read.contact)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             /// The group-commit writer of new ideas on `pool`.
-            fn idea_writer(pool: sqlx::Pool<$db>) -> $crate::store::group_commit::GroupCommit {
+            fn idea_writer(
+                pool: sqlx::Pool<$db>,
+            ) -> $crate::store::group_commit::GroupCommit<$crate::store::IdeaWrite> {
                 $crate::store::group_commit::GroupCommit::start(Box::new(move |batch| {
                     let pool = pool.clone();
                     Box::pin(async move { Self::write_ideas(&pool, &batch).await })

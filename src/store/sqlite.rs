@@ -9,6 +9,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use super::StoreError;
 use super::group_commit::GroupCommit;
+use super::IdeaWrite;
+use crate::domain::PartnerRead;
 
 /// How often a checkpoint after an erasure is tried while readers hold the log.
 const CHECKPOINT_TRIES: usize = 20;
@@ -17,7 +19,8 @@ const CHECKPOINT_TRIES: usize = 20;
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    ideas: GroupCommit,
+    ideas: GroupCommit<IdeaWrite>,
+    reads: GroupCommit<Vec<PartnerRead>>,
 }
 
 impl SqliteStore {
@@ -55,6 +58,7 @@ impl SqliteStore {
             .await?;
         Ok(Self {
             ideas: Self::idea_writer(pool.clone()),
+            reads: Self::read_writer(pool.clone()),
             pool,
         })
     }
