@@ -43,8 +43,9 @@ pub enum StoreError {
     /// Applying migrations failed.
     #[error("migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
-    /// The transaction this write shared with other writes failed as a whole (group commit);
-    /// nothing of it was kept.
+    /// The transaction this write shared with other writes failed as a whole (group commit):
+    /// it was rolled back, or, when the connection broke during its commit, its outcome is
+    /// unknown (a retry with the same idempotency key finds out).
     #[error("the shared transaction failed")]
     BatchFailed(#[source] Arc<StoreError>),
     /// Any other database error.
