@@ -5,7 +5,7 @@
 #   1. the ceilings (closed loop, CONCURRENCY connections, LOAD_SECONDS each): GET /healthz,
 #      POST /v1/match, POST /v1/ideas, GET /v1/partner/ideas (the partner feed);
 #   2. a steady mix (open loop, latency corrected for coordinated omission): 200 ideas/s plus
-#      500 feed reads/s for SUSTAINED_SECONDS;
+#      500 reads/s (published ideas, catalog, partner feed) for SUSTAINED_SECONDS;
 #   3. a spike of 5 x the measured idea ceiling for 10 s (open loop, rate limits off): every
 #      answer must be 201, 429 or 503, and the server must answer /healthz afterwards;
 #   4. the same spike with the default rate limits on: the flood gets 429.
@@ -42,16 +42,27 @@ cargo build --release -q
 server_cpus=0
 load_cpus=$(($(nproc) - 1))
 
-cat >"$work/idea.json" <<'JSON'
-{"title": "Lektiecafé for nye danskere",
- "answers": {"problem": "Børn af tilflyttere fra udlandet mangler hjælp til lektier og dansk efter skole.",
-             "helpers": "Frivillige studerende og pensionerede lærere", "motivation": "Det giver mening og nye venner",
-             "existing_initiatives": "Biblioteket har lokaler", "new_alliances": "Skolerne og foreningerne"},
- "location": {"postcode": "9000", "place": "Aalborg"}, "language": "da",
- "consent": {"contact": false, "share_contact_with_partners": false, "publish": true}}
-JSON
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(json.dumps({"title": d["title"], "answers": d["answers"]}))' \
-    "$work/idea.json" >"$work/match.json"
+# Distinct ideas, one JSON body per line (oha -Z sends them in turn): the held-out evaluation
+# ideas, each with a few extra words drawn from the Danish lexicon (common words more often),
+# so that the similar-ideas index grows as with real submissions rather than with copies.
+python3 - "$work" <<'PY'
+import json, random, sys
+work = sys.argv[1]
+rnd = random.Random(2026)
+words = [l.split("\t")[0] for l in open("lexicon/synonyms-da.tsv", encoding="utf-8")]
+words = [w for w in words if len(w) >= 4 and w.isalpha()]
+draw = lambda k: " ".join(words[min(int(len(words) * rnd.random() ** 3), len(words) - 1)] for _ in range(k))
+bases = [json.loads(line)["idea"] for line in open("tests/fixtures/eval-aalborg.jsonl", encoding="utf-8")]
+with open(f"{work}/ideas.txt", "w") as ideas, open(f"{work}/match.txt", "w") as match:
+    for i in range(20000):
+        base = bases[i % len(bases)]
+        answers = dict(base["answers"], problem=f'{base["answers"]["problem"]} {draw(8)}')
+        title = f'{base["title"]} {draw(2)}'[:120]
+        idea = {"title": title, "answers": answers,
+                "consent": {"contact": False, "share_contact_with_partners": False, "publish": True}}
+        print(json.dumps(idea, ensure_ascii=False), file=ideas)
+        print(json.dumps({"title": title, "answers": answers}, ensure_ascii=False), file=match)
+PY
 
 # start_server BACKEND [extra VAR=value ...]: a fresh database, the server, a partner key.
 start_server() {
@@ -116,8 +127,8 @@ for backend in $backends; do
     echo "| run | requests/s | p50 ms | p99 ms | p99.9 ms | statuses |"
     echo "|---|---|---|---|---|---|"
     run healthz -z "${seconds}s" -c "$concurrency" "$base/healthz"
-    run match -z "${seconds}s" -c "$concurrency" "${post_json[@]}" -D "$work/match.json" "$base/v1/match"
-    run ideas -z "${seconds}s" -c "$concurrency" "${post_json[@]}" -D "$work/idea.json" "$base/v1/ideas"
+    run match -z "${seconds}s" -c "$concurrency" "${post_json[@]}" -Z "$work/match.txt" "$base/v1/match"
+    run ideas -z "${seconds}s" -c "$concurrency" "${post_json[@]}" -Z "$work/ideas.txt" "$base/v1/ideas"
     run feed -z "${seconds}s" -c "$concurrency" -H "authorization: Bearer $key" "$base/v1/partner/ideas"
     report healthz match ideas feed
     for name in healthz match ideas feed; do check "$name" 200 201; done
@@ -127,18 +138,23 @@ for backend in $backends; do
     echo
     echo "match / healthz = $((100 * match_rate / healthz_rate)) % (target >= 40 %)"
 
-    echo "steady mix for ${sustained} s: 200 ideas/s + 500 feed reads/s"
-    run steady-ideas -z "${sustained}s" -c 32 -q 200 --latency-correction "${post_json[@]}" -D "$work/idea.json" "$base/v1/ideas" &
-    ideas_load=$!
-    run steady-reads -z "${sustained}s" -c 32 -q 500 --latency-correction -H "authorization: Bearer $key" "$base/v1/partner/ideas"
-    wait "$ideas_load"
-    report steady-ideas steady-reads
+    echo "steady mix for ${sustained} s: 200 ideas/s + 500 reads/s (300 published-ideas pages, 190 catalog pages, 10 feed pages of 20 ideas)"
+    steady=(-z "${sustained}s" -c 16 --latency-correction)
+    run steady-ideas "${steady[@]}" -q 200 "${post_json[@]}" -Z "$work/ideas.txt" "$base/v1/ideas" &
+    loads=($!)
+    run steady-published "${steady[@]}" -q 300 "$base/v1/ideas" &
+    loads+=($!)
+    run steady-catalog "${steady[@]}" -q 190 "$base/v1/initiatives" &
+    loads+=($!)
+    run steady-feed "${steady[@]}" -q 10 -H "authorization: Bearer $key" "$base/v1/partner/ideas"
+    wait "${loads[@]}"
+    report steady-ideas steady-published steady-catalog steady-feed
     check steady-ideas 201
-    check steady-reads 200
+    for name in steady-published steady-catalog steady-feed; do check "$name" 200; done
 
     spike=$((5 * ideas_rate))
     echo "spike: $spike ideas/s (5 x the ceiling) for 10 s, rate limits off"
-    run spike -z 10s -c 256 -q "$spike" --latency-correction "${post_json[@]}" -D "$work/idea.json" "$base/v1/ideas"
+    run spike -z 10s -c 256 -q "$spike" --latency-correction "${post_json[@]}" -Z "$work/ideas.txt" "$base/v1/ideas"
     report spike
     check spike 201 429 503
     curl -sf "$base/healthz" >/dev/null && echo "the server answers after the spike"
@@ -146,7 +162,7 @@ for backend in $backends; do
 
     start_server "$backend"
     echo "spike: $spike ideas/s for 10 s from one address, default rate limits"
-    run spike-limited -z 10s -c 256 -q "$spike" "${post_json[@]}" -D "$work/idea.json" "$base/v1/ideas"
+    run spike-limited -z 10s -c 256 -q "$spike" "${post_json[@]}" -Z "$work/ideas.txt" "$base/v1/ideas"
     report spike-limited
     check spike-limited 201 429
     curl -sf "$base/healthz" >/dev/null && echo "the server answers after the spike"
