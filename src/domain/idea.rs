@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::Language;
 use super::formats::{is_email, is_phone, is_postcode};
-use super::json::{ObjectReader, check_text};
+use super::json::{ObjectReader, check_optional_text, check_text};
 use super::problems::{FieldProblem, ProblemCode, Problems};
 use crate::matching::Matching;
 
@@ -31,24 +31,37 @@ pub struct Answers {
     #[schema(
         min_length = 10,
         max_length = 5000,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]{8,}[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$",
         example = "Der ligger meget skrald ved stranden i Nibe efter weekenden."
     )]
     pub problem: String,
     /// 2. Who can help me?
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 5000)]
+    #[schema(
+        max_length = 5000,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*([^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*)?$"
+    )]
     pub helpers: Option<String>,
     /// 3. How can I motivate my partner?
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 5000)]
+    #[schema(
+        max_length = 5000,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*([^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*)?$"
+    )]
     pub motivation: Option<String>,
     /// 4. Are there existing initiatives or collaborations I can join?
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 5000)]
+    #[schema(
+        max_length = 5000,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*([^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*)?$"
+    )]
     pub existing_initiatives: Option<String>,
     /// 5. Which new alliances should I create?
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 5000)]
+    #[schema(
+        max_length = 5000,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*([^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*)?$"
+    )]
     pub new_alliances: Option<String>,
 }
 
@@ -67,7 +80,11 @@ pub struct Location {
     pub postcode: Option<String>,
     /// Village, town or district.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 100, example = "Nibe")]
+    #[schema(
+        max_length = 100,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*([^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*)?$",
+        example = "Nibe"
+    )]
     pub place: Option<String>,
 }
 
@@ -77,7 +94,11 @@ pub struct Location {
 pub struct Contact {
     /// Name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 200, example = "Anna Hansen")]
+    #[schema(
+        max_length = 200,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*([^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*)?$",
+        example = "Anna Hansen"
+    )]
     pub name: Option<String>,
     /// E-mail address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -87,7 +108,7 @@ pub struct Contact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(
         max_length = 30,
-        pattern = "^\\+?[0-9 ()-]{8,29}$",
+        pattern = r"^\+?[ ()-]*([0-9][ ()-]*){8,15}$",
         example = "+45 12 34 56 78"
     )]
     pub phone: Option<String>,
@@ -99,12 +120,15 @@ pub struct Contact {
 pub struct Consent {
     /// The municipality may keep the contact data to reach the citizen about the idea.
     #[serde(default)]
+    #[schema(nullable)]
     pub contact: bool,
     /// The partner network that takes the idea may see the contact data.
     #[serde(default)]
+    #[schema(nullable)]
     pub share_contact_with_partners: bool,
     /// The idea (without contact data) may be shown publicly.
     #[serde(default)]
+    #[schema(nullable)]
     pub publish: bool,
 }
 
@@ -113,7 +137,12 @@ pub struct Consent {
 #[serde(deny_unknown_fields)]
 pub struct IdeaText {
     /// A short title.
-    #[schema(min_length = 3, max_length = 200, example = "Ren strand i Nibe")]
+    #[schema(
+        min_length = 3,
+        max_length = 200,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]+[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$",
+        example = "Ren strand i Nibe"
+    )]
     pub title: String,
     /// The answers to the five questions.
     pub answers: Answers,
@@ -130,7 +159,12 @@ pub struct IdeaText {
 #[serde(deny_unknown_fields)]
 pub struct NewIdea {
     /// A short title.
-    #[schema(min_length = 3, max_length = 200, example = "Ren strand i Nibe")]
+    #[schema(
+        min_length = 3,
+        max_length = 200,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]+[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$",
+        example = "Ren strand i Nibe"
+    )]
     pub title: String,
     /// The answers to the five questions.
     pub answers: Answers,
@@ -145,6 +179,7 @@ pub struct NewIdea {
     pub contact: Option<Contact>,
     /// What the citizen agreed to.
     #[serde(default)]
+    #[schema(nullable)]
     pub consent: Consent,
 }
 
@@ -232,10 +267,7 @@ fn optional_text(
 ) -> Result<Option<String>, ()> {
     match r.string(name, false) {
         None => Ok(None),
-        Some(raw) if raw.trim().is_empty() => Ok(None),
-        Some(raw) => check_text(r.problems(), &r.path_of(name), raw, 1, max, multiline)
-            .map(Some)
-            .ok_or(()),
+        Some(raw) => check_optional_text(r.problems(), &r.path_of(name), raw, max, multiline),
     }
 }
 
@@ -263,20 +295,26 @@ fn read_answers(r: &ObjectReader<'_>) -> Option<Answers> {
     })
 }
 
+/// A value with a format (postcode, e-mail, phone), checked exactly as sent: JSON Schema's
+/// `format` and `pattern` trim nothing, so neither does the server.
 fn formatted(
     r: &ObjectReader<'_>,
     name: &str,
     max: usize,
     valid: fn(&str) -> bool,
 ) -> Result<Option<String>, ()> {
-    let value = optional_text(r, name, max, false)?;
-    match value {
-        Some(v) if !valid(&v) => {
-            r.problems()
-                .add(r.path_of(name), ProblemCode::InvalidFormat);
-            Err(())
-        }
-        other => Ok(other),
+    let Some(raw) = r.string(name, false) else {
+        return Ok(None);
+    };
+    if raw.chars().count() > max {
+        r.problems().add(r.path_of(name), ProblemCode::TooLong(max));
+        Err(())
+    } else if valid(raw) {
+        Ok(Some(raw.to_owned()))
+    } else {
+        r.problems()
+            .add(r.path_of(name), ProblemCode::InvalidFormat);
+        Err(())
     }
 }
 
@@ -315,14 +353,15 @@ fn read_idea(r: &ObjectReader<'_>) -> Option<NewIdea> {
             publish: c.boolean("publish").unwrap_or(false),
         })
         .unwrap_or_default();
-    let contact = match r.object("contact", &["name", "email", "phone"], false) {
-        Some(c) => read_contact(&c),
-        None => None,
-    }
-    .filter(|c| *c != Contact::default());
-    if contact.is_some() && !consent.contact {
+    // Any contact object counts as sent, even an empty one: the schema can say that much, and
+    // contact data without consent is refused, not quietly dropped.
+    let sent = r.object("contact", &["name", "email", "phone"], false);
+    if sent.is_some() && !consent.contact {
         problems.add("contact", ProblemCode::ConsentRequired);
     }
+    let contact = sent
+        .and_then(|c| read_contact(&c))
+        .filter(|c| *c != Contact::default());
     if consent.share_contact_with_partners && !consent.contact {
         problems.add(
             "consent.share_contact_with_partners",
@@ -540,6 +579,7 @@ mod tests {
                 "answers.motivation wrong_type",
                 "location.postcode too_long",
                 "language invalid_value",
+                "contact consent_required",
                 "contact.email invalid_format",
             ]
         );

@@ -17,8 +17,7 @@ use crate::domain::formats::is_slug;
 use crate::domain::masking::mask_idea_text;
 use crate::domain::{
     Answers, ApiKey, Consent, ConsentChange, Contact, EventType, Hidden, HistoryEntry, IdeaStatus,
-    IdeaText, Language, LocalizedText, Location, Moderation, NewIdea, ProblemCode, Role,
-    StoredIdea,
+    Language, LocalizedText, Location, Moderation, NewIdea, ProblemCode, Role, StoredIdea,
 };
 use crate::error::ApiError;
 use crate::matching::Matching;
@@ -205,9 +204,16 @@ pub struct IdeaExport {
 pub struct PublishedIdea {
     /// The idea's id.
     pub id: Uuid,
-    /// Its title, answers, location and language.
-    #[serde(flatten)]
-    pub text: IdeaText,
+    /// A short title.
+    pub title: String,
+    /// The answers to the five questions.
+    pub answers: Answers,
+    /// Where the idea is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    /// The language the citizen wrote in, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
     /// Where it is in its life.
     pub status: IdeaStatus,
     /// The network that has it; null in triage.
@@ -225,7 +231,10 @@ impl PublishedIdea {
         mask_idea_text(&mut text.title, &mut text.answers, text.location.as_mut());
         PublishedIdea {
             id: stored.id,
-            text,
+            title: text.title,
+            answers: text.answers,
+            location: text.location,
+            language: text.language,
             status: stored.status,
             network: stored.network,
             beacons,
@@ -239,10 +248,18 @@ impl PublishedIdea {
 #[into_params(parameter_in = Query)]
 pub struct PublishedQuery {
     /// Only ideas with this network.
-    #[param(max_length = 63, example = "groenne-agenter")]
+    #[param(
+        pattern = "^[a-z0-9][a-z0-9-]{1,62}$",
+        max_length = 63,
+        example = "groenne-agenter"
+    )]
     pub network: Option<String>,
     /// Only ideas that serve this beacon.
-    #[param(max_length = 63, example = "i-groen-balance")]
+    #[param(
+        pattern = "^[a-z0-9][a-z0-9-]{1,62}$",
+        max_length = 63,
+        example = "i-groen-balance"
+    )]
     pub beacon: Option<String>,
     /// Page size.
     #[param(minimum = 1, maximum = 100, default = 20)]
@@ -260,7 +277,7 @@ pub struct PublishedQuery {
     tag = "ideas",
     request_body(content = NewIdea, description = "The idea, its contact data and consent."),
     params(
-        ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters, unique per submission.", min_length = 1, max_length = 255),
+        ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters, unique per submission.", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$"),
     ),
     responses(
         (status = 201, description = "Stored. Keep `citizen_token`.", body = IdeaCreated,
