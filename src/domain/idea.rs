@@ -65,6 +65,31 @@ pub struct Answers {
     pub new_alliances: Option<String>,
 }
 
+/// The answers as stored, in views of a stored idea: as sent (trimmed), or empty once the idea
+/// is erased. A schema only; the answers are held as `Answers`.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "a schema only: stored answers are read as Answers"
+)]
+pub struct StoredAnswers {
+    /// 1. What problem do I want to solve, or goal to reach? Empty once erased.
+    #[schema(max_length = 5000)]
+    problem: String,
+    /// 2. Who can help me?
+    #[schema(max_length = 5000)]
+    helpers: Option<String>,
+    /// 3. How can I motivate my partner?
+    #[schema(max_length = 5000)]
+    motivation: Option<String>,
+    /// 4. Are there existing initiatives or collaborations I can join?
+    #[schema(max_length = 5000)]
+    existing_initiatives: Option<String>,
+    /// 5. Which new alliances should I create?
+    #[schema(max_length = 5000)]
+    new_alliances: Option<String>,
+}
+
 /// Where the idea is about.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -379,18 +404,23 @@ fn read_idea(r: &ObjectReader<'_>) -> Option<NewIdea> {
     })
 }
 
-/// The body of `PATCH /v1/ideas/{id}/consent`: the flags to change; the others stay.
+/// The body of `PATCH /v1/ideas/{id}/consent`: the flags to change (at least one); the others
+/// stay.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(min_properties = 1)]
 pub struct ConsentChange {
     /// Keep the contact data (`false` erases it at once, and sharing with it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub contact: Option<bool>,
     /// Partners may see the contact data (from now on; needs `contact`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub share_contact_with_partners: Option<bool>,
     /// The idea (without contact data) may be shown publicly and among similar ideas.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub publish: Option<bool>,
 }
 
@@ -400,9 +430,9 @@ impl ConsentChange {
         let problems = Problems::default();
         let names = ["contact", "share_contact_with_partners", "publish"];
         let change = ObjectReader::new(body, "", &names, &problems).map(|r| ConsentChange {
-            contact: r.boolean("contact"),
-            share_contact_with_partners: r.boolean("share_contact_with_partners"),
-            publish: r.boolean("publish"),
+            contact: r.non_null_boolean("contact"),
+            share_contact_with_partners: r.non_null_boolean("share_contact_with_partners"),
+            publish: r.non_null_boolean("publish"),
         });
         if change == Some(ConsentChange::default()) && problems.is_empty() {
             problems.add("body", ProblemCode::Required);

@@ -92,6 +92,18 @@ impl<'a> ObjectReader<'a> {
         }
     }
 
+    /// An optional boolean field that may be absent but not `null`.
+    pub fn non_null_boolean(&self, name: &str) -> Option<bool> {
+        match self.map.get(name)? {
+            Value::Bool(b) => Some(*b),
+            _ => {
+                self.problems
+                    .add(self.path_of(name), ProblemCode::WrongType("boolean"));
+                None
+            }
+        }
+    }
+
     /// An optional boolean field.
     pub fn boolean(&self, name: &str) -> Option<bool> {
         match self.present(name, false)? {

@@ -59,9 +59,10 @@ pub struct IdeaView {
     pub network: Option<String>,
     /// Where it belongs and why, as matched when it was received.
     pub matching: Option<Matching>,
-    /// Title.
+    /// Title; empty once the idea is erased.
     pub title: String,
-    /// The answers to the five questions.
+    /// The answers to the five questions; empty once the idea is erased.
+    #[schema(value_type = crate::domain::idea::StoredAnswers)]
     pub answers: Answers,
     /// Where the idea is about.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -281,7 +282,17 @@ pub struct PublishedQuery {
     ),
     responses(
         (status = 201, description = "Stored. Keep `citizen_token`.", body = IdeaCreated,
-            headers(("Location" = String, description = "The idea's URL."))),
+            headers(("Location" = String, description = "The idea's URL.")),
+            links(
+                ("GetIdea" = (operation_id = "get_idea", parameters(("id" = "$response.body#/id")),
+                    description = "Read it back, with `citizen_token` as bearer credentials.")),
+                ("ExportIdea" = (operation_id = "export_idea", parameters(("id" = "$response.body#/id")),
+                    description = "Everything stored about it, with `citizen_token`.")),
+                ("UpdateConsent" = (operation_id = "update_consent", parameters(("id" = "$response.body#/id")),
+                    description = "Change the consent, with `citizen_token`.")),
+                ("DeleteIdea" = (operation_id = "delete_idea", parameters(("id" = "$response.body#/id")),
+                    description = "Erase it, with `citizen_token`.")),
+            )),
         (status = 409, description = "A request with the same Idempotency-Key is in progress.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]

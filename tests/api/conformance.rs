@@ -14,6 +14,8 @@ on_both_backends!(
     a_malformed_network_filter_is_refused_and_an_unknown_one_finds_nothing,
     times_must_have_the_shape_of_their_formats,
     catalog_texts_may_not_be_null_and_urls_are_checked_as_sent,
+    a_consent_change_of_nulls_is_refused,
+    an_erased_idea_reads_back_to_staff_as_documented,
 );
 
 async fn refused(app: &TestApp, body: &Value) -> Value {
@@ -135,6 +137,53 @@ async fn catalog_texts_may_not_be_null_and_urls_are_checked_as_sent(app: TestApp
         .await
         .unwrap();
     json(response, 201).await;
+}
+
+async fn a_consent_change_of_nulls_is_refused(app: TestApp) {
+    let created = app.submit(|_| {}).await;
+    let path = format!("/v1/ideas/{}/consent", created["id"].as_str().unwrap());
+    let response = app
+        .client
+        .patch(app.url(&path))
+        .bearer_auth(created["citizen_token"].as_str().unwrap())
+        .json(&json!({"contact": null}))
+        .send()
+        .await
+        .unwrap();
+    assert_field_errors(&problem(response, 422).await, &[("contact", "wrong_type")]);
+}
+
+async fn an_erased_idea_reads_back_to_staff_as_documented(app: TestApp) {
+    let created = app.submit(|_| {}).await;
+    let id = created["id"].as_str().unwrap();
+    let response = app
+        .client
+        .delete(app.url(&format!("/v1/ideas/{id}")))
+        .bearer_auth(created["citizen_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 204);
+
+    let admin = app.key(Role::Admin, &[]).await;
+    let response = app
+        .with_key(Method::GET, &format!("/v1/admin/ideas/{id}"), &admin)
+        .send()
+        .await
+        .unwrap();
+    let idea = json(response, 200).await;
+    assert_eq!(idea["answers"]["problem"], "");
+
+    let document: Value = serde_json::from_str(&sammen::openapi_json()).unwrap();
+    let schemas = &document["components"]["schemas"];
+    assert_eq!(
+        schemas["IdeaView"]["properties"]["answers"]["$ref"],
+        "#/components/schemas/StoredAnswers"
+    );
+    assert_eq!(
+        schemas["StoredAnswers"]["properties"]["problem"]["minLength"],
+        Value::Null
+    );
 }
 
 #[actix_web::test]
