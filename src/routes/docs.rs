@@ -47,7 +47,82 @@ pub fn openapi() -> OpenApiDoc {
         .split_for_parts();
     CommonResponses.modify(&mut api);
     ConsentRules.modify(&mut api);
+    KeyRules.modify(&mut api);
+    UpdateBodies.modify(&mut api);
     api
+}
+
+/// `PUT` of a catalog entry takes the entry as the catalog file writes it, but `slug` may be
+/// left out (it is the path's): the body's schema is the entry's with `slug` optional.
+struct UpdateBodies;
+
+impl Modify for UpdateBodies {
+    fn modify(&self, api: &mut OpenApiDoc) {
+        let entries = [
+            ("/v1/admin/networks/{slug}", "Network"),
+            ("/v1/admin/initiatives/{slug}", "Initiative"),
+            ("/v1/admin/beacons/{slug}", "Beacon"),
+        ];
+        let schemas = &mut api.components.get_or_insert_with(Default::default).schemas;
+        for (path, name) in entries {
+            let Some(RefOr::T(Schema::Object(mut entry))) = schemas.get(name).cloned() else {
+                continue;
+            };
+            entry.required.retain(|field| field != "slug");
+            entry.description = Some(format!(
+                "A {} as `PUT` takes it: `slug` may be left out (it is the path's).",
+                name.to_lowercase()
+            ));
+            let update = format!("{name}Update");
+            schemas.insert(update.clone(), RefOr::T(Schema::Object(entry)));
+            let body = api
+                .paths
+                .paths
+                .get_mut(path)
+                .and_then(|item| item.put.as_mut())
+                .and_then(|put| put.request_body.as_mut());
+            if let Some(RefOr::T(body)) = body {
+                for content in body.content.values_mut() {
+                    if let RefOr::T(content) = content {
+                        content.schema = Some(Ref::from_schema_name(update.clone()).into());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// States in `NewApiKey`'s schema what `POST /v1/admin/keys` checks of `networks`: each once, one
+/// or more for a partner key, none for an admin key.
+struct KeyRules;
+
+impl Modify for KeyRules {
+    fn modify(&self, api: &mut OpenApiDoc) {
+        let rules = serde_json::json!([
+            {
+                "if": {"required": ["role"], "properties": {"role": {"const": "partner"}}},
+                "then": {
+                    "required": ["networks"],
+                    "properties": {"networks": {"type": "array", "minItems": 1}}
+                }
+            },
+            {
+                "if": {"required": ["role"], "properties": {"role": {"const": "admin"}}},
+                "then": {"properties": {"networks": {"maxItems": 0}}}
+            }
+        ]);
+        let schemas = &mut api.components.get_or_insert_with(Default::default).schemas;
+        if let Some(RefOr::T(Schema::Object(new_key))) = schemas.get_mut("NewApiKey") {
+            if let Some(RefOr::T(Schema::Array(networks))) = new_key.properties.get_mut("networks")
+            {
+                networks.unique_items = true;
+            }
+            new_key
+                .extensions
+                .get_or_insert_with(Default::default)
+                .insert("allOf".to_owned(), rules);
+        }
+    }
 }
 
 /// States in `NewIdea`'s schema what consent contact data needs, as `POST /v1/ideas` checks

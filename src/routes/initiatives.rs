@@ -56,7 +56,7 @@ pub async fn list_initiatives(
 /// One initiative.
 #[utoipa::path(
     tag = "initiatives",
-    params(("slug" = String, Path, description = "The initiative's slug.", max_length = 63, example = "aalborghaver")),
+    params(("slug" = String, Path, description = "The initiative's slug.", max_length = 63, pattern = "^[a-z0-9][a-z0-9-]{1,62}$", example = "aalborghaver")),
     responses((status = 200, description = "The initiative.", body = Initiative))
 )]
 #[get("/initiatives/{slug}")]

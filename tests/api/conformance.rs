@@ -16,6 +16,7 @@ on_both_backends!(
     catalog_texts_may_not_be_null_and_urls_are_checked_as_sent,
     a_consent_change_of_nulls_is_refused,
     an_erased_idea_reads_back_to_staff_as_documented,
+    a_catalog_put_may_leave_out_the_slug_as_documented,
 );
 
 async fn refused(app: &TestApp, body: &Value) -> Value {
@@ -184,6 +185,28 @@ async fn an_erased_idea_reads_back_to_staff_as_documented(app: TestApp) {
         schemas["StoredAnswers"]["properties"]["problem"]["minLength"],
         Value::Null
     );
+}
+
+async fn a_catalog_put_may_leave_out_the_slug_as_documented(app: TestApp) {
+    let admin = app.key(Role::Admin, &[]).await;
+    let beacon = json!({
+        "name": {"da": "Grøn balance"},
+        "description": {"da": "Et mål for en grøn kommune."}
+    });
+    let response = app
+        .with_key(Method::PUT, "/v1/admin/beacons/i-groen-balance", &admin)
+        .json(&beacon)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(response, 200).await["slug"], "i-groen-balance");
+
+    let document: Value = serde_json::from_str(&sammen::openapi_json()).unwrap();
+    let put = &document["paths"]["/v1/admin/beacons/{slug}"]["put"];
+    let body = &put["requestBody"]["content"]["application/json"]["schema"]["$ref"];
+    assert_eq!(body, "#/components/schemas/BeaconUpdate");
+    let required = &document["components"]["schemas"]["BeaconUpdate"]["required"];
+    assert!(!required.as_array().unwrap().contains(&json!("slug")));
 }
 
 #[actix_web::test]
