@@ -23,17 +23,79 @@ const MAX_URL: usize = 2_000;
 
 /// A text in one or both of the languages the service knows; at least one is present.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"da": "Grønne agenter", "en": "Green Agents"}))]
+#[serde(deny_unknown_fields)]
+#[schema(
+    min_properties = 1,
+    example = json!({"da": "Grønne agenter", "en": "Green Agents"})
+)]
 pub struct LocalizedText {
     /// Danish text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 5000)]
+    #[schema(
+        nullable = false,
+        max_length = 5000,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub da: Option<String>,
     /// English text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 5000)]
+    #[schema(
+        nullable = false,
+        max_length = 5000,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub en: Option<String>,
 }
+
+/// A name or title in one or both languages: a `LocalizedText` of at most 200 characters. Only
+/// the OpenAPI document tells the two apart; the code holds both as `LocalizedText`.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(
+    min_properties = 1,
+    example = json!({"da": "Grønne agenter", "en": "Green Agents"})
+)]
+#[expect(
+    dead_code,
+    reason = "a schema only: names are read and stored as LocalizedText"
+)]
+pub struct LocalizedName {
+    /// Danish text.
+    #[schema(
+        nullable = false,
+        max_length = 200,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
+    da: Option<String>,
+    /// English text.
+    #[schema(
+        nullable = false,
+        max_length = 200,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
+    en: Option<String>,
+}
+
+/// A network's slug.
+#[derive(ToSchema)]
+#[schema(pattern = "^[a-z0-9][a-z0-9-]{1,62}$", example = "groenne-agenter")]
+#[expect(
+    dead_code,
+    reason = "a schema only: slugs are read and stored as strings"
+)]
+pub struct NetworkSlug(String);
+
+/// A keyword, tag, area or place: one line of 1 to 100 characters.
+#[derive(ToSchema)]
+#[schema(
+    max_length = 100,
+    pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+)]
+#[expect(
+    dead_code,
+    reason = "a schema only: words are read and stored as strings"
+)]
+pub struct Word(String);
 
 impl LocalizedText {
     /// The text in `language`, or in the other language when that one is missing.
@@ -48,32 +110,41 @@ impl LocalizedText {
 
 /// A partner network that takes ideas.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Network {
     /// Stable id, used in URLs and API keys.
     #[schema(pattern = "^[a-z0-9][a-z0-9-]{1,62}$", example = "groenne-agenter")]
     pub slug: String,
     /// Display name.
+    #[schema(value_type = LocalizedName)]
     pub name: LocalizedText,
     /// What ideas the network takes.
     pub description: LocalizedText,
     /// Extra words and phrases (any language) used by matching.
-    #[schema(max_items = 500)]
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Word>>, max_items = 500)]
     pub keywords: Vec<String>,
     /// Postcodes and place names the network serves specially.
-    #[schema(max_items = 500)]
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Word>>, max_items = 500)]
     pub areas: Vec<String>,
     /// Public web page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(format = "uri", max_length = 2000)]
+    #[schema(
+        format = "uri",
+        max_length = 2000,
+        pattern = r"^https?://([A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+(:[0-9]{1,5})?(/([A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})*)*(\?([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?(#([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$"
+    )]
     pub url: Option<String>,
     /// Where the network is reached.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(format = Email, max_length = 254)]
+    #[schema(format = Email, max_length = 254, pattern = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")]
     pub contact_email: Option<String>,
 }
 
 /// An existing initiative a citizen can join, owned by a network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Initiative {
     /// Stable id.
     #[schema(pattern = "^[a-z0-9][a-z0-9-]{1,62}$", example = "aalborghaver")]
@@ -82,29 +153,40 @@ pub struct Initiative {
     #[schema(pattern = "^[a-z0-9][a-z0-9-]{1,62}$", example = "groenne-agenter")]
     pub network: String,
     /// Title.
+    #[schema(value_type = LocalizedName)]
     pub title: LocalizedText,
     /// What the initiative does.
     pub description: LocalizedText,
     /// Tags used by matching.
-    #[schema(max_items = 500)]
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Word>>, max_items = 500)]
     pub tags: Vec<String>,
     /// Village, town or district.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 100)]
+    #[schema(
+        max_length = 100,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+    )]
     pub place: Option<String>,
     /// Web page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(format = "uri", max_length = 2000)]
+    #[schema(
+        format = "uri",
+        max_length = 2000,
+        pattern = r"^https?://([A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+(:[0-9]{1,5})?(/([A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})*)*(\?([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?(#([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$"
+    )]
     pub url: Option<String>,
 }
 
 /// A strategic goal an idea can serve (one of the municipality's "pejlemærker").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Beacon {
     /// Stable id.
     #[schema(pattern = "^[a-z0-9][a-z0-9-]{1,62}$", example = "i-groen-balance")]
     pub slug: String,
     /// Display name.
+    #[schema(value_type = LocalizedName)]
     pub name: LocalizedText,
     /// What the goal is about.
     pub description: LocalizedText,
@@ -112,12 +194,19 @@ pub struct Beacon {
 
 /// A whole catalog, as imported and exported.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Catalog {
     /// Networks.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Network>>)]
     pub networks: Vec<Network>,
     /// Initiatives.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Initiative>>)]
     pub initiatives: Vec<Initiative>,
     /// Beacons.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Beacon>>)]
     pub beacons: Vec<Beacon>,
 }
 
@@ -321,7 +410,7 @@ fn read_slug(reader: &ObjectReader<'_>, name: &str) -> Option<String> {
 fn read_localized(reader: &ObjectReader<'_>, name: &str, max: usize) -> Option<LocalizedText> {
     let text = reader.object(name, &["da", "en"], true)?;
     let read = |language: &str| {
-        text.string(language, false)
+        text.non_null_string(language)
             .and_then(|s| check_text(reader.problems(), &text.path_of(language), s, 1, max, true))
     };
     let localized = LocalizedText {
@@ -337,7 +426,8 @@ fn read_localized(reader: &ObjectReader<'_>, name: &str, max: usize) -> Option<L
     Some(localized)
 }
 
-fn read_checked(
+/// An optional value with a format, checked exactly as sent (as JSON Schema checks it).
+fn read_formatted(
     reader: &ObjectReader<'_>,
     name: &str,
     max: usize,
@@ -347,9 +437,11 @@ fn read_checked(
         return Ok(None);
     };
     let path = reader.path_of(name);
-    let value = check_text(reader.problems(), &path, raw, 1, max, false).ok_or(())?;
-    if valid(&value) {
-        Ok(Some(value))
+    if raw.chars().count() > max {
+        reader.problems().add(path, ProblemCode::TooLong(max));
+        Err(())
+    } else if valid(raw) {
+        Ok(Some(raw.to_owned()))
     } else {
         reader.problems().add(path, ProblemCode::InvalidFormat);
         Err(())
@@ -362,8 +454,8 @@ fn read_network(r: &ObjectReader<'_>) -> Option<Network> {
     let description = read_localized(r, "description", MAX_DESCRIPTION);
     let keywords = r.string_array("keywords", MAX_WORDS, MAX_WORD);
     let areas = r.string_array("areas", MAX_WORDS, MAX_WORD);
-    let url = read_checked(r, "url", MAX_URL, is_web_url);
-    let contact_email = read_checked(r, "contact_email", 254, is_email);
+    let url = read_formatted(r, "url", MAX_URL, is_web_url);
+    let contact_email = read_formatted(r, "contact_email", 254, is_email);
     Some(Network {
         slug: slug?,
         name: name?,
@@ -381,8 +473,13 @@ fn read_initiative(r: &ObjectReader<'_>) -> Option<Initiative> {
     let title = read_localized(r, "title", MAX_NAME);
     let description = read_localized(r, "description", MAX_DESCRIPTION);
     let tags = r.string_array("tags", MAX_WORDS, MAX_WORD);
-    let place = read_checked(r, "place", MAX_WORD, |_| true);
-    let url = read_checked(r, "url", MAX_URL, is_web_url);
+    let place = match r.string("place", false) {
+        Some(raw) => check_text(r.problems(), &r.path_of("place"), raw, 1, MAX_WORD, false)
+            .map(Some)
+            .ok_or(()),
+        None => Ok(None),
+    };
+    let url = read_formatted(r, "url", MAX_URL, is_web_url);
     Some(Initiative {
         slug: slug?,
         network: network?,

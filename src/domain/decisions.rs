@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::formats::is_slug;
-use super::json::{ObjectReader, check_text};
+use super::json::{ObjectReader, check_optional_text};
 use super::problems::{FieldProblem, ProblemCode, Problems};
 use super::{IdeaEvent, IdeaStatus};
 
@@ -53,11 +53,25 @@ impl DecisionKind {
     }
 }
 
+/// The decisions a partner may send (`route` is for staff only). A schema only; decisions are
+/// read as `DecisionKind`.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PartnerDecision {
+    /// The network takes the idea.
+    Accept,
+    /// The network does not take it.
+    Decline,
+    /// Another network should take it.
+    Forward,
+}
+
 /// The body of `POST /v1/partner/ideas/{id}/decision`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewDecision {
     /// `accept`, `decline` or `forward` (`route` is for staff only).
+    #[schema(value_type = PartnerDecision)]
     pub decision: DecisionKind,
     /// The network to forward to: required with `forward`, not allowed otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -67,6 +81,7 @@ pub struct NewDecision {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(
         max_length = 2000,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*([^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*)?$",
         example = "Vi tager den: vores strandgruppe i Nibe mødes hver lørdag."
     )]
     pub note: Option<String>,
@@ -115,15 +130,8 @@ fn read_decision(r: &ObjectReader<'_>) -> Option<NewDecision> {
 /// when it breaks the rules.
 fn read_note(r: &ObjectReader<'_>) -> Option<Option<String>> {
     match r.string("note", false) {
-        Some(raw) if !raw.trim().is_empty() => Some(Some(check_text(
-            r.problems(),
-            "note",
-            raw,
-            1,
-            NOTE_MAX,
-            true,
-        )?)),
-        _ => Some(None),
+        Some(raw) => check_optional_text(r.problems(), "note", raw, NOTE_MAX, true).ok(),
+        None => Some(None),
     }
 }
 
@@ -136,7 +144,11 @@ pub struct StaffRoute {
     pub network: String,
     /// Why, for the citizen and the network to read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 2000, example = "Handler om tryghed i Vejgaard.")]
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*([^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*)?$",
+        example = "Handler om tryghed i Vejgaard."
+    )]
     pub note: Option<String>,
 }
 

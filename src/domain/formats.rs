@@ -1,5 +1,9 @@
 //! Small format checks shared by the catalog and ideas.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+
 /// `^[a-z0-9][a-z0-9-]{1,62}$`
 pub fn is_slug(s: &str) -> bool {
     let bytes = s.as_bytes();
@@ -10,24 +14,25 @@ pub fn is_slug(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
 }
 
-/// A pragmatic e-mail check: one `@`, a non-empty local part, a dotted domain, no spaces, at
-/// most 254 characters. Deliverability is the mail system's business, not ours.
+/// The e-mail addresses the service takes, as the OpenAPI document's `pattern` states them: a
+/// dot-atom local part and a host name of ASCII labels (a subset of JSON Schema's `email`
+/// format, so a value passes both or neither).
+pub const EMAIL_PATTERN: &str = r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$";
+
+/// The web pages the catalog links to, as the OpenAPI document's `pattern` states them: `http`
+/// or `https`, a host name, an optional port, path, query and fragment of the characters RFC
+/// 3986 allows (a subset of JSON Schema's `uri` format).
+pub const WEB_URL_PATTERN: &str = r"^https?://([A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+(:[0-9]{1,5})?(/([A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})*)*(\?([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?(#([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*)?$";
+
+/// An e-mail address as `EMAIL_PATTERN` says, with a local part of at most 64 characters and at
+/// most 254 in all. Deliverability is the mail system's business, not ours.
 pub fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
-        return false;
-    };
+    static EMAIL: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(EMAIL_PATTERN).expect("a valid pattern"));
     s.len() <= 254
-        && !local.is_empty()
-        && local.len() <= 64
-        && !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains("..")
-        && domain
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '.' || c == '-')
-        && local.chars().all(|c| !c.is_whitespace() && !c.is_control())
+        && s.split_once('@')
+            .is_some_and(|(local, _)| local.len() <= 64)
+        && EMAIL.is_match(s)
 }
 
 /// A phone number: digits with optional leading `+`, spaces, hyphens and parentheses;
@@ -46,16 +51,11 @@ pub fn is_postcode(s: &str) -> bool {
     s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// An absolute http(s) URL without whitespace.
+/// A web page's address as `WEB_URL_PATTERN` says.
 pub fn is_web_url(s: &str) -> bool {
-    let rest = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"));
-    rest.is_some_and(|r| {
-        !r.is_empty()
-            && !r.starts_with('/')
-            && !r.chars().any(|c| c.is_whitespace() || c.is_control())
-    })
+    static WEB_URL: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(WEB_URL_PATTERN).expect("a valid pattern"));
+    WEB_URL.is_match(s)
 }
 
 #[cfg(test)]
@@ -88,5 +88,10 @@ mod tests {
         assert!(is_web_url("https://www.aalborg.dk/x"));
         assert!(!is_web_url("javascript:alert(1)"));
         assert!(!is_web_url("https:// x"));
+        assert!(!is_web_url("http://["));
+        assert!(!is_web_url("https://blåbær.dk"));
+        assert!(!is_email("anna..hansen@example.dk"));
+        assert!(!is_email(" anna@example.dk"));
+        assert!(!is_email(&format!("{}@example.dk", "a".repeat(65))));
     }
 }

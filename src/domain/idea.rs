@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::Language;
 use super::formats::{is_email, is_phone, is_postcode};
-use super::json::{ObjectReader, check_text};
+use super::json::{ObjectReader, check_optional_text, check_text};
 use super::problems::{FieldProblem, ProblemCode, Problems};
 use crate::matching::Matching;
 
@@ -31,25 +31,63 @@ pub struct Answers {
     #[schema(
         min_length = 10,
         max_length = 5000,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]{8,}[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$",
         example = "Der ligger meget skrald ved stranden i Nibe efter weekenden."
     )]
     pub problem: String,
     /// 2. Who can help me?
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 5000)]
+    #[schema(
+        max_length = 5000,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*([^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*)?$"
+    )]
     pub helpers: Option<String>,
     /// 3. How can I motivate my partner?
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 5000)]
+    #[schema(
+        max_length = 5000,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*([^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*)?$"
+    )]
     pub motivation: Option<String>,
     /// 4. Are there existing initiatives or collaborations I can join?
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 5000)]
+    #[schema(
+        max_length = 5000,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*([^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*)?$"
+    )]
     pub existing_initiatives: Option<String>,
     /// 5. Which new alliances should I create?
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 5000)]
+    #[schema(
+        max_length = 5000,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*([^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*)?$"
+    )]
     pub new_alliances: Option<String>,
+}
+
+/// The answers as stored, in views of a stored idea: as sent (trimmed), or empty once the idea
+/// is erased. A schema only; the answers are held as `Answers`.
+#[derive(ToSchema)]
+#[expect(
+    dead_code,
+    reason = "a schema only: stored answers are read as Answers"
+)]
+pub struct StoredAnswers {
+    /// 1. What problem do I want to solve, or goal to reach? Empty once erased.
+    #[schema(max_length = 5000)]
+    problem: String,
+    /// 2. Who can help me?
+    #[schema(max_length = 5000)]
+    helpers: Option<String>,
+    /// 3. How can I motivate my partner?
+    #[schema(max_length = 5000)]
+    motivation: Option<String>,
+    /// 4. Are there existing initiatives or collaborations I can join?
+    #[schema(max_length = 5000)]
+    existing_initiatives: Option<String>,
+    /// 5. Which new alliances should I create?
+    #[schema(max_length = 5000)]
+    new_alliances: Option<String>,
 }
 
 /// Where the idea is about.
@@ -67,7 +105,11 @@ pub struct Location {
     pub postcode: Option<String>,
     /// Village, town or district.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 100, example = "Nibe")]
+    #[schema(
+        max_length = 100,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*([^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*)?$",
+        example = "Nibe"
+    )]
     pub place: Option<String>,
 }
 
@@ -77,7 +119,11 @@ pub struct Location {
 pub struct Contact {
     /// Name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 200, example = "Anna Hansen")]
+    #[schema(
+        max_length = 200,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*([^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*)?$",
+        example = "Anna Hansen"
+    )]
     pub name: Option<String>,
     /// E-mail address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -87,7 +133,7 @@ pub struct Contact {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(
         max_length = 30,
-        pattern = "^\\+?[0-9 ()-]{8,29}$",
+        pattern = r"^\+?[ ()-]*([0-9][ ()-]*){8,15}$",
         example = "+45 12 34 56 78"
     )]
     pub phone: Option<String>,
@@ -99,12 +145,15 @@ pub struct Contact {
 pub struct Consent {
     /// The municipality may keep the contact data to reach the citizen about the idea.
     #[serde(default)]
+    #[schema(nullable)]
     pub contact: bool,
     /// The partner network that takes the idea may see the contact data.
     #[serde(default)]
+    #[schema(nullable)]
     pub share_contact_with_partners: bool,
     /// The idea (without contact data) may be shown publicly.
     #[serde(default)]
+    #[schema(nullable)]
     pub publish: bool,
 }
 
@@ -113,7 +162,12 @@ pub struct Consent {
 #[serde(deny_unknown_fields)]
 pub struct IdeaText {
     /// A short title.
-    #[schema(min_length = 3, max_length = 200, example = "Ren strand i Nibe")]
+    #[schema(
+        min_length = 3,
+        max_length = 200,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]+[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$",
+        example = "Ren strand i Nibe"
+    )]
     pub title: String,
     /// The answers to the five questions.
     pub answers: Answers,
@@ -130,7 +184,12 @@ pub struct IdeaText {
 #[serde(deny_unknown_fields)]
 pub struct NewIdea {
     /// A short title.
-    #[schema(min_length = 3, max_length = 200, example = "Ren strand i Nibe")]
+    #[schema(
+        min_length = 3,
+        max_length = 200,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]+[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$",
+        example = "Ren strand i Nibe"
+    )]
     pub title: String,
     /// The answers to the five questions.
     pub answers: Answers,
@@ -145,6 +204,7 @@ pub struct NewIdea {
     pub contact: Option<Contact>,
     /// What the citizen agreed to.
     #[serde(default)]
+    #[schema(nullable)]
     pub consent: Consent,
 }
 
@@ -232,10 +292,7 @@ fn optional_text(
 ) -> Result<Option<String>, ()> {
     match r.string(name, false) {
         None => Ok(None),
-        Some(raw) if raw.trim().is_empty() => Ok(None),
-        Some(raw) => check_text(r.problems(), &r.path_of(name), raw, 1, max, multiline)
-            .map(Some)
-            .ok_or(()),
+        Some(raw) => check_optional_text(r.problems(), &r.path_of(name), raw, max, multiline),
     }
 }
 
@@ -263,20 +320,26 @@ fn read_answers(r: &ObjectReader<'_>) -> Option<Answers> {
     })
 }
 
+/// A value with a format (postcode, e-mail, phone), checked exactly as sent: JSON Schema's
+/// `format` and `pattern` trim nothing, so neither does the server.
 fn formatted(
     r: &ObjectReader<'_>,
     name: &str,
     max: usize,
     valid: fn(&str) -> bool,
 ) -> Result<Option<String>, ()> {
-    let value = optional_text(r, name, max, false)?;
-    match value {
-        Some(v) if !valid(&v) => {
-            r.problems()
-                .add(r.path_of(name), ProblemCode::InvalidFormat);
-            Err(())
-        }
-        other => Ok(other),
+    let Some(raw) = r.string(name, false) else {
+        return Ok(None);
+    };
+    if raw.chars().count() > max {
+        r.problems().add(r.path_of(name), ProblemCode::TooLong(max));
+        Err(())
+    } else if valid(raw) {
+        Ok(Some(raw.to_owned()))
+    } else {
+        r.problems()
+            .add(r.path_of(name), ProblemCode::InvalidFormat);
+        Err(())
     }
 }
 
@@ -315,14 +378,15 @@ fn read_idea(r: &ObjectReader<'_>) -> Option<NewIdea> {
             publish: c.boolean("publish").unwrap_or(false),
         })
         .unwrap_or_default();
-    let contact = match r.object("contact", &["name", "email", "phone"], false) {
-        Some(c) => read_contact(&c),
-        None => None,
-    }
-    .filter(|c| *c != Contact::default());
-    if contact.is_some() && !consent.contact {
+    // Any contact object counts as sent, even an empty one: the schema can say that much, and
+    // contact data without consent is refused, not quietly dropped.
+    let sent = r.object("contact", &["name", "email", "phone"], false);
+    if sent.is_some() && !consent.contact {
         problems.add("contact", ProblemCode::ConsentRequired);
     }
+    let contact = sent
+        .and_then(|c| read_contact(&c))
+        .filter(|c| *c != Contact::default());
     if consent.share_contact_with_partners && !consent.contact {
         problems.add(
             "consent.share_contact_with_partners",
@@ -340,18 +404,23 @@ fn read_idea(r: &ObjectReader<'_>) -> Option<NewIdea> {
     })
 }
 
-/// The body of `PATCH /v1/ideas/{id}/consent`: the flags to change; the others stay.
+/// The body of `PATCH /v1/ideas/{id}/consent`: the flags to change (at least one); the others
+/// stay.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(min_properties = 1)]
 pub struct ConsentChange {
     /// Keep the contact data (`false` erases it at once, and sharing with it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub contact: Option<bool>,
     /// Partners may see the contact data (from now on; needs `contact`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub share_contact_with_partners: Option<bool>,
     /// The idea (without contact data) may be shown publicly and among similar ideas.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub publish: Option<bool>,
 }
 
@@ -361,9 +430,9 @@ impl ConsentChange {
         let problems = Problems::default();
         let names = ["contact", "share_contact_with_partners", "publish"];
         let change = ObjectReader::new(body, "", &names, &problems).map(|r| ConsentChange {
-            contact: r.boolean("contact"),
-            share_contact_with_partners: r.boolean("share_contact_with_partners"),
-            publish: r.boolean("publish"),
+            contact: r.non_null_boolean("contact"),
+            share_contact_with_partners: r.non_null_boolean("share_contact_with_partners"),
+            publish: r.non_null_boolean("publish"),
         });
         if change == Some(ConsentChange::default()) && problems.is_empty() {
             problems.add("body", ProblemCode::Required);
@@ -540,6 +609,7 @@ mod tests {
                 "answers.motivation wrong_type",
                 "location.postcode too_long",
                 "language invalid_value",
+                "contact consent_required",
                 "contact.email invalid_format",
             ]
         );

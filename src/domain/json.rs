@@ -79,6 +79,31 @@ impl<'a> ObjectReader<'a> {
         }
     }
 
+    /// An optional string field that may be absent but not `null` (where the schema does not
+    /// say `null`).
+    pub fn non_null_string(&self, name: &str) -> Option<&'a str> {
+        match self.map.get(name)? {
+            Value::String(s) => Some(s),
+            _ => {
+                self.problems
+                    .add(self.path_of(name), ProblemCode::WrongType("string"));
+                None
+            }
+        }
+    }
+
+    /// An optional boolean field that may be absent but not `null`.
+    pub fn non_null_boolean(&self, name: &str) -> Option<bool> {
+        match self.map.get(name)? {
+            Value::Bool(b) => Some(*b),
+            _ => {
+                self.problems
+                    .add(self.path_of(name), ProblemCode::WrongType("boolean"));
+                None
+            }
+        }
+    }
+
     /// An optional boolean field.
     pub fn boolean(&self, name: &str) -> Option<bool> {
         match self.present(name, false)? {
@@ -143,8 +168,28 @@ fn root_or(path: &str) -> String {
     }
 }
 
-/// Checks a text: trimmed, `min..=max` characters, no control characters (line breaks and tabs
-/// only where `multiline`). Returns the trimmed text when it passes.
+/// What `check_text` accepts, as JSON Schema `pattern`s: the OpenAPI document repeats these
+/// (attributes take only literals), and a test holds them to `check_text`. Whitespace is what
+/// `str::trim` removes, control characters are `char::is_control`; classes are spelled out so
+/// that ECMA, Python and Rust regular expressions agree on them.
+pub mod patterns {
+    /// A required single-line text of at least one character after trimming.
+    pub const LINE: &str = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$";
+    /// A required text of at least one character after trimming; line breaks and tabs allowed.
+    pub const BLOCK: &str = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$";
+    /// An optional single-line text: blank (read as absent) or a `LINE`.
+    pub const OPTIONAL_LINE: &str = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*([^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*)?$";
+    /// An optional text with line breaks: blank (read as absent) or a `BLOCK`.
+    pub const OPTIONAL_BLOCK: &str = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*([^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*)?$";
+    /// An idea's title: single-line, at least 3 characters after trimming.
+    pub const TITLE: &str = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x1f\x7f-\x9f]+[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$";
+    /// The `problem` answer: line breaks allowed, at least 10 characters after trimming.
+    pub const PROBLEM: &str = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]{8,}[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$";
+}
+
+/// Checks a text: at most `max` characters as sent (JSON Schema's `maxLength` counts the same
+/// way), at least `min` once trimmed, no control characters (line breaks and tabs only where
+/// `multiline`). Returns the trimmed text when it passes.
 pub fn check_text(
     problems: &Problems,
     path: &str,
@@ -153,6 +198,10 @@ pub fn check_text(
     max: usize,
     multiline: bool,
 ) -> Option<String> {
+    if raw.chars().count() > max {
+        problems.add(path, ProblemCode::TooLong(max));
+        return None;
+    }
     let text = raw.trim();
     let allowed_control = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
     if text.chars().any(|c| c.is_control() && !allowed_control(c)) {
@@ -171,11 +220,24 @@ pub fn check_text(
         );
         return None;
     }
-    if length > max {
-        problems.add(path, ProblemCode::TooLong(max));
-        return None;
-    }
     Some(text.to_owned())
+}
+
+/// An optional text: absent when blank, else as `check_text` (the length limit counts blanks
+/// too). `Err` when it breaks the rules.
+pub(crate) fn check_optional_text(
+    problems: &Problems,
+    path: &str,
+    raw: &str,
+    max: usize,
+    multiline: bool,
+) -> Result<Option<String>, ()> {
+    if raw.chars().count() <= max && raw.trim().is_empty() {
+        return Ok(None);
+    }
+    check_text(problems, path, raw, 1, max, multiline)
+        .map(Some)
+        .ok_or(())
 }
 
 #[cfg(test)]
@@ -207,6 +269,103 @@ mod tests {
                 ("d", "required"),
             ]
         );
+    }
+
+    /// Texts at the edges of the rules: blanks of every kind, control characters inside and
+    /// around, and lengths around the minimums.
+    fn awkward_texts() -> Vec<String> {
+        let mut texts: Vec<String> = [
+            "",
+            " ",
+            "a",
+            "ab",
+            "abc",
+            " ab ",
+            " abc ",
+            "\u{3000}a\u{3000}",
+            "a\u{85}",
+            "\u{85}a",
+            "a\u{85}b",
+            "a\u{a0}b",
+            "\u{a0}",
+            "a\nb",
+            "\na\n",
+            "a\tb",
+            "\ta",
+            "a\u{0}b",
+            "\u{1c}a",
+            "a\u{1c}",
+            "a\u{1f}b",
+            "a\u{7f}",
+            "a\u{9f}b",
+            "a\u{2028}b",
+            "\u{2028}",
+            "a\u{feff}",
+            "\u{feff}",
+            "æøå",
+            "a\r\nb",
+            "\u{200b}",
+            "abcdefghi",
+            "abcdefghij",
+            " abcdefghi ",
+            "abcd\nefghij",
+            "abc\u{0}defghij",
+            "  abcdefghij\n",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        texts.push("x".repeat(20));
+        texts
+    }
+
+    #[test]
+    fn the_schema_patterns_accept_exactly_what_the_text_checks_accept() {
+        let cases: [(&str, usize, bool, bool); 6] = [
+            (patterns::LINE, 1, false, false),
+            (patterns::BLOCK, 1, true, false),
+            (patterns::TITLE, 3, false, false),
+            (patterns::PROBLEM, 10, true, false),
+            (patterns::OPTIONAL_LINE, 1, false, true),
+            (patterns::OPTIONAL_BLOCK, 1, true, true),
+        ];
+        for (pattern, min, multiline, optional) in cases {
+            let regex = regex::Regex::new(pattern).expect("a valid pattern");
+            for text in awkward_texts() {
+                let problems = Problems::default();
+                let accepted = if optional {
+                    check_optional_text(&problems, "t", &text, 100, multiline).is_ok()
+                } else {
+                    check_text(&problems, "t", &text, min, 100, multiline).is_some()
+                };
+                assert_eq!(
+                    regex.is_match(&text),
+                    accepted,
+                    "{text:?} against {pattern} (min {min}, multiline {multiline})"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_length_limit_counts_characters_as_sent() {
+        let problems = Problems::default();
+        assert_eq!(check_text(&problems, "t", " abc ", 1, 4, false), None);
+        assert_eq!(
+            check_optional_text(&problems, "t", "     ", 4, false),
+            Err(())
+        );
+        assert_eq!(
+            check_text(&problems, "t", "åbc", 1, 3, false),
+            Some("åbc".into())
+        );
+        let codes: Vec<_> = problems
+            .into_result(())
+            .unwrap_err()
+            .iter()
+            .map(|p| p.code.as_str())
+            .collect();
+        assert_eq!(codes, ["too_long", "too_long"]);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::catalog::NetworkSlug;
 use super::formats::is_slug;
 use super::json::{ObjectReader, check_text};
 use super::problems::{FieldProblem, ProblemCode, Problems};
@@ -54,6 +55,7 @@ pub struct NewApiKey {
     #[schema(
         min_length = 1,
         max_length = 100,
+        pattern = r"^[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]([^\x00-\x1f\x7f-\x9f]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])?[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$",
         example = "Grønne agenter, koordinator"
     )]
     pub name: String,
@@ -61,7 +63,7 @@ pub struct NewApiKey {
     pub role: Role,
     /// The networks a partner key reads and answers for (one or more); none for an admin key.
     #[serde(default)]
-    #[schema(max_items = 50, example = json!(["groenne-agenter"]))]
+    #[schema(value_type = Option<Vec<NetworkSlug>>, max_items = 50, example = json!(["groenne-agenter"]))]
     pub networks: Vec<String>,
 }
 

@@ -25,7 +25,7 @@ pub struct NewWebhook {
     pub url: String,
     /// The events to deliver; all of them when absent.
     #[serde(default)]
-    #[schema(example = json!(["idea.routed", "idea.status_changed", "idea.erased"]))]
+    #[schema(value_type = Option<Vec<EventType>>, example = json!(["idea.routed", "idea.status_changed", "idea.erased"]))]
     pub events: Vec<EventType>,
 }
 

@@ -5,7 +5,7 @@ use actix_web::http::Method;
 use actix_web::{App, HttpRequest, HttpResponse, web};
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, Ref, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, Ref, RefOr, ResponseBuilder, Schema};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
@@ -34,7 +34,7 @@ use crate::error::{ApiError, PROBLEM_JSON};
         (name = "admin", description = "For municipal staff, with an `admin` API key."),
         (name = "health", description = "Liveness and readiness."),
     ),
-    components(schemas(crate::error::Problem))
+    components(schemas(crate::error::Problem, super::TimeOrDate))
 )]
 struct ApiDoc;
 
@@ -46,7 +46,126 @@ pub fn openapi() -> OpenApiDoc {
         .configure(super::configure)
         .split_for_parts();
     CommonResponses.modify(&mut api);
+    ConsentRules.modify(&mut api);
+    KeyRules.modify(&mut api);
+    UpdateBodies.modify(&mut api);
     api
+}
+
+/// `PUT` of a catalog entry takes the entry as the catalog file writes it, but `slug` may be
+/// left out (it is the path's): the body's schema is the entry's with `slug` optional.
+struct UpdateBodies;
+
+impl Modify for UpdateBodies {
+    fn modify(&self, api: &mut OpenApiDoc) {
+        let entries = [
+            ("/v1/admin/networks/{slug}", "Network"),
+            ("/v1/admin/initiatives/{slug}", "Initiative"),
+            ("/v1/admin/beacons/{slug}", "Beacon"),
+        ];
+        let schemas = &mut api.components.get_or_insert_with(Default::default).schemas;
+        for (path, name) in entries {
+            let Some(RefOr::T(Schema::Object(mut entry))) = schemas.get(name).cloned() else {
+                continue;
+            };
+            entry.required.retain(|field| field != "slug");
+            entry.description = Some(format!(
+                "A {} as `PUT` takes it: `slug` may be left out (it is the path's).",
+                name.to_lowercase()
+            ));
+            let update = format!("{name}Update");
+            schemas.insert(update.clone(), RefOr::T(Schema::Object(entry)));
+            let body = api
+                .paths
+                .paths
+                .get_mut(path)
+                .and_then(|item| item.put.as_mut())
+                .and_then(|put| put.request_body.as_mut());
+            if let Some(RefOr::T(body)) = body {
+                for content in body.content.values_mut() {
+                    if let RefOr::T(content) = content {
+                        content.schema = Some(Ref::from_schema_name(update.clone()).into());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// States in `NewApiKey`'s schema what `POST /v1/admin/keys` checks of `networks`: each once, one
+/// or more for a partner key, none for an admin key.
+struct KeyRules;
+
+impl Modify for KeyRules {
+    fn modify(&self, api: &mut OpenApiDoc) {
+        let rules = serde_json::json!([
+            {
+                "if": {"required": ["role"], "properties": {"role": {"const": "partner"}}},
+                "then": {
+                    "required": ["networks"],
+                    "properties": {"networks": {"type": "array", "minItems": 1}}
+                }
+            },
+            {
+                "if": {"required": ["role"], "properties": {"role": {"const": "admin"}}},
+                "then": {"properties": {"networks": {"maxItems": 0}}}
+            }
+        ]);
+        let schemas = &mut api.components.get_or_insert_with(Default::default).schemas;
+        if let Some(RefOr::T(Schema::Object(new_key))) = schemas.get_mut("NewApiKey") {
+            if let Some(RefOr::T(Schema::Array(networks))) = new_key.properties.get_mut("networks")
+            {
+                networks.unique_items = true;
+            }
+            new_key
+                .extensions
+                .get_or_insert_with(Default::default)
+                .insert("allOf".to_owned(), rules);
+        }
+    }
+}
+
+/// States in `NewIdea`'s schema what consent contact data needs, as `POST /v1/ideas` checks
+/// it: a `contact` object only with `consent.contact`, and sharing with partners only with
+/// `consent.contact` too. utoipa has no `if`/`then`, so the keywords go in as extensions
+/// (which serialize in place).
+struct ConsentRules;
+
+impl Modify for ConsentRules {
+    fn modify(&self, api: &mut OpenApiDoc) {
+        let consent_to_contact = serde_json::json!({
+            "required": ["consent"],
+            "properties": {"consent": {
+                "type": "object",
+                "required": ["contact"],
+                "properties": {"contact": {"const": true}}
+            }}
+        });
+        let rules = serde_json::json!([
+            {
+                "if": {"required": ["contact"], "properties": {"contact": {"type": "object"}}},
+                "then": consent_to_contact
+            },
+            {
+                "if": {
+                    "required": ["consent"],
+                    "properties": {"consent": {
+                        "type": "object",
+                        "required": ["share_contact_with_partners"],
+                        "properties": {"share_contact_with_partners": {"const": true}}
+                    }}
+                },
+                "then": consent_to_contact
+            }
+        ]);
+        let schemas = &mut api.components.get_or_insert_with(Default::default).schemas;
+        if let Some(RefOr::T(Schema::Object(new_idea))) = schemas.get_mut("NewIdea") {
+            new_idea
+                .extensions
+                .get_or_insert_with(Default::default)
+                .insert("allOf".to_owned(), rules);
+        }
+    }
 }
 
 /// Adds the error responses every operation of a kind can give, so that each handler lists
@@ -279,5 +398,47 @@ mod tests {
         assert_eq!(table.allowed("/v1/networks/x"), Some(&[Method::GET][..]));
         assert_eq!(table.allowed("/v1/networks/"), None);
         assert_eq!(table.allowed("/v1/nothing"), None);
+    }
+
+    /// Attributes take only literal patterns, so the document repeats the server's; this holds
+    /// every copy to the constant the server checks with.
+    #[test]
+    fn every_text_and_format_pattern_of_the_document_is_one_the_server_checks() {
+        use crate::domain::formats::{EMAIL_PATTERN, WEB_URL_PATTERN};
+        use crate::domain::json::patterns;
+
+        fn collect(value: &serde_json::Value, found: &mut Vec<String>) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    if let Some(serde_json::Value::String(pattern)) = map.get("pattern") {
+                        found.push(pattern.clone());
+                    }
+                    map.values().for_each(|v| collect(v, found));
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|v| collect(v, found)),
+                _ => {}
+            }
+        }
+        let known = [
+            patterns::LINE,
+            patterns::BLOCK,
+            patterns::OPTIONAL_LINE,
+            patterns::OPTIONAL_BLOCK,
+            patterns::TITLE,
+            patterns::PROBLEM,
+            EMAIL_PATTERN,
+            WEB_URL_PATTERN,
+        ];
+        let document = serde_json::to_value(openapi()).expect("the document serializes");
+        let mut found = Vec::new();
+        collect(&document, &mut found);
+        let text_patterns: Vec<&String> = found
+            .iter()
+            .filter(|p| p.contains(r"\x00") || p.contains('@') || p.contains("https?"))
+            .collect();
+        assert!(text_patterns.len() > 20);
+        for pattern in text_patterns {
+            assert!(known.contains(&pattern.as_str()), "{pattern}");
+        }
     }
 }

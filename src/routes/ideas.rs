@@ -17,8 +17,7 @@ use crate::domain::formats::is_slug;
 use crate::domain::masking::mask_idea_text;
 use crate::domain::{
     Answers, ApiKey, Consent, ConsentChange, Contact, EventType, Hidden, HistoryEntry, IdeaStatus,
-    IdeaText, Language, LocalizedText, Location, Moderation, NewIdea, ProblemCode, Role,
-    StoredIdea,
+    Language, LocalizedText, Location, Moderation, NewIdea, ProblemCode, Role, StoredIdea,
 };
 use crate::error::ApiError;
 use crate::matching::Matching;
@@ -60,9 +59,10 @@ pub struct IdeaView {
     pub network: Option<String>,
     /// Where it belongs and why, as matched when it was received.
     pub matching: Option<Matching>,
-    /// Title.
+    /// Title; empty once the idea is erased.
     pub title: String,
-    /// The answers to the five questions.
+    /// The answers to the five questions; empty once the idea is erased.
+    #[schema(value_type = crate::domain::idea::StoredAnswers)]
     pub answers: Answers,
     /// Where the idea is about.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -205,9 +205,16 @@ pub struct IdeaExport {
 pub struct PublishedIdea {
     /// The idea's id.
     pub id: Uuid,
-    /// Its title, answers, location and language.
-    #[serde(flatten)]
-    pub text: IdeaText,
+    /// A short title.
+    pub title: String,
+    /// The answers to the five questions.
+    pub answers: Answers,
+    /// Where the idea is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    /// The language the citizen wrote in, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
     /// Where it is in its life.
     pub status: IdeaStatus,
     /// The network that has it; null in triage.
@@ -225,7 +232,10 @@ impl PublishedIdea {
         mask_idea_text(&mut text.title, &mut text.answers, text.location.as_mut());
         PublishedIdea {
             id: stored.id,
-            text,
+            title: text.title,
+            answers: text.answers,
+            location: text.location,
+            language: text.language,
             status: stored.status,
             network: stored.network,
             beacons,
@@ -239,10 +249,18 @@ impl PublishedIdea {
 #[into_params(parameter_in = Query)]
 pub struct PublishedQuery {
     /// Only ideas with this network.
-    #[param(max_length = 63, example = "groenne-agenter")]
+    #[param(
+        pattern = "^[a-z0-9][a-z0-9-]{1,62}$",
+        max_length = 63,
+        example = "groenne-agenter"
+    )]
     pub network: Option<String>,
     /// Only ideas that serve this beacon.
-    #[param(max_length = 63, example = "i-groen-balance")]
+    #[param(
+        pattern = "^[a-z0-9][a-z0-9-]{1,62}$",
+        max_length = 63,
+        example = "i-groen-balance"
+    )]
     pub beacon: Option<String>,
     /// Page size.
     #[param(minimum = 1, maximum = 100, default = 20)]
@@ -260,11 +278,21 @@ pub struct PublishedQuery {
     tag = "ideas",
     request_body(content = NewIdea, description = "The idea, its contact data and consent."),
     params(
-        ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters, unique per submission.", min_length = 1, max_length = 255),
+        ("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters, unique per submission.", min_length = 1, max_length = 255, pattern = "^[!-~]{1,255}$"),
     ),
     responses(
         (status = 201, description = "Stored. Keep `citizen_token`.", body = IdeaCreated,
-            headers(("Location" = String, description = "The idea's URL."))),
+            headers(("Location" = String, description = "The idea's URL.")),
+            links(
+                ("GetIdea" = (operation_id = "get_idea", parameters(("id" = "$response.body#/id")),
+                    description = "Read it back, with `citizen_token` as bearer credentials.")),
+                ("ExportIdea" = (operation_id = "export_idea", parameters(("id" = "$response.body#/id")),
+                    description = "Everything stored about it, with `citizen_token`.")),
+                ("UpdateConsent" = (operation_id = "update_consent", parameters(("id" = "$response.body#/id")),
+                    description = "Change the consent, with `citizen_token`.")),
+                ("DeleteIdea" = (operation_id = "delete_idea", parameters(("id" = "$response.body#/id")),
+                    description = "Erase it, with `citizen_token`.")),
+            )),
         (status = 409, description = "A request with the same Idempotency-Key is in progress.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]

@@ -4,7 +4,8 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use utoipa::IntoParams;
 
 use super::{AppState, Page, QueryParams};
-use crate::domain::Initiative;
+use crate::domain::formats::is_slug;
+use crate::domain::{Initiative, ProblemCode};
 use crate::error::ApiError;
 
 const CURSOR_KIND: &str = "initiatives";
@@ -14,7 +15,11 @@ const CURSOR_KIND: &str = "initiatives";
 #[into_params(parameter_in = Query)]
 pub struct InitiativeQuery {
     /// Only the initiatives of this network.
-    #[param(max_length = 63, example = "groenne-agenter")]
+    #[param(
+        pattern = "^[a-z0-9][a-z0-9-]{1,62}$",
+        max_length = 63,
+        example = "groenne-agenter"
+    )]
     pub network: Option<String>,
     /// Page size.
     #[param(minimum = 1, maximum = 100, default = 20)]
@@ -36,7 +41,7 @@ pub async fn list_initiatives(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let query = QueryParams::read(&req, &["network", "limit", "cursor"]);
-    let network = query.text("network");
+    let network = query.checked("network", is_slug, ProblemCode::InvalidSlug);
     let limit = query.limit();
     let after = query.cursor(CURSOR_KIND);
     query.finish()?;
@@ -51,7 +56,7 @@ pub async fn list_initiatives(
 /// One initiative.
 #[utoipa::path(
     tag = "initiatives",
-    params(("slug" = String, Path, description = "The initiative's slug.", max_length = 63, example = "aalborghaver")),
+    params(("slug" = String, Path, description = "The initiative's slug.", max_length = 63, pattern = "^[a-z0-9][a-z0-9-]{1,62}$", example = "aalborghaver")),
     responses((status = 200, description = "The initiative.", body = Initiative))
 )]
 #[get("/initiatives/{slug}")]

@@ -1,12 +1,13 @@
 //! HTTP handlers, one file per resource. Handlers are thin: parse, call, map.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use actix_web::error::{JsonPayloadError, PathError};
 use actix_web::{HttpRequest, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use regex::Regex;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -272,11 +273,24 @@ impl QueryParams {
     /// as the start of that day, or with `day_end` as the start of the next day (so that a date
     /// as an upper bound includes the whole day).
     pub fn time(&self, name: &str, day_end: bool) -> Option<chrono::DateTime<chrono::Utc>> {
+        // The shapes of JSON Schema's `date-time` and `date` formats, checked before chrono,
+        // which also takes a space for `T` and one-digit months.
+        static DATE_TIME: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$")
+                .expect("a valid pattern")
+        });
+        static DATE: LazyLock<Regex> =
+            LazyLock::new(|| Regex::new(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$").expect("a valid pattern"));
         let raw = self.params.get(name)?;
-        if let Ok(time) = chrono::DateTime::parse_from_rfc3339(raw) {
+        if DATE_TIME.is_match(raw)
+            && let Ok(time) = chrono::DateTime::parse_from_rfc3339(raw)
+        {
             return Some(time.with_timezone(&chrono::Utc));
         }
-        let date = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok();
+        let date = DATE
+            .is_match(raw)
+            .then(|| chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
+            .flatten();
         let day = date.and_then(|d| if day_end { d.succ_opt() } else { Some(d) });
         match day {
             Some(day) => Some(day.and_time(chrono::NaiveTime::MIN).and_utc()),
@@ -298,6 +312,17 @@ impl QueryParams {
             .into_result(())
             .map_err(ApiError::InvalidParameters)
     }
+}
+
+/// A time parameter: RFC 3339 or a date (UTC). A schema only; the value is read by
+/// `QueryParams::time`.
+#[derive(ToSchema)]
+#[serde(untagged)]
+pub enum TimeOrDate {
+    /// An RFC 3339 time.
+    Time(chrono::DateTime<chrono::Utc>),
+    /// A date, UTC.
+    Date(chrono::NaiveDate),
 }
 
 /// An opaque cursor: the kind of list and the last key seen, base64url-encoded.

@@ -24,7 +24,7 @@ pub async fn list_networks(
 /// One partner network.
 #[utoipa::path(
     tag = "networks",
-    params(("slug" = String, Path, description = "The network's slug.", max_length = 63, example = "groenne-agenter")),
+    params(("slug" = String, Path, description = "The network's slug.", max_length = 63, pattern = "^[a-z0-9][a-z0-9-]{1,62}$", example = "groenne-agenter")),
     responses((status = 200, description = "The network.", body = Network))
 )]
 #[get("/networks/{slug}")]

@@ -11,6 +11,7 @@ mod browser;
 mod catalog;
 mod citizens;
 mod cli;
+mod conformance;
 mod decisions;
 mod group_commit;
 mod http;

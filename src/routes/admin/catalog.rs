@@ -74,7 +74,7 @@ macro_rules! entry_routes {
         #[utoipa::path(
             tag = "admin",
             security(("api_key" = [])),
-            params(("slug" = String, Path, description = "The entry's slug.", max_length = 63)),
+            params(("slug" = String, Path, description = "The entry's slug.", max_length = 63, pattern = "^[a-z0-9][a-z0-9-]{1,62}$")),
             request_body(content = $schema, description = "The whole entry, as in the catalog file; `slug` may be left out."),
             responses((status = 200, description = "Updated.", body = $schema))
         )]
@@ -93,7 +93,7 @@ macro_rules! entry_routes {
         #[utoipa::path(
             tag = "admin",
             security(("api_key" = [])),
-            params(("slug" = String, Path, description = "The entry's slug.", max_length = 63)),
+            params(("slug" = String, Path, description = "The entry's slug.", max_length = 63, pattern = "^[a-z0-9][a-z0-9-]{1,62}$")),
             responses((status = 200, description = "Retired or deleted.", body = EntryRetired))
         )]
         #[delete($item)]

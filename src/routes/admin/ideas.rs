@@ -121,19 +121,27 @@ pub struct IdeaFilterQuery {
     /// Only ideas with this status.
     pub status: Option<IdeaStatus>,
     /// Only ideas with this network.
-    #[param(max_length = 63, example = "groenne-agenter")]
+    #[param(
+        pattern = "^[a-z0-9][a-z0-9-]{1,62}$",
+        max_length = 63,
+        example = "groenne-agenter"
+    )]
     pub network: Option<String>,
     /// Only ideas that serve this beacon.
-    #[param(max_length = 63, example = "i-groen-balance")]
+    #[param(
+        pattern = "^[a-z0-9][a-z0-9-]{1,62}$",
+        max_length = 63,
+        example = "i-groen-balance"
+    )]
     pub beacon: Option<String>,
     /// Only ideas about this postcode.
     #[param(pattern = "^[0-9]{4}$", example = "9240")]
     pub postcode: Option<String>,
     /// Received at or after: RFC 3339, or a date (UTC).
-    #[param(example = "2026-01-01")]
+    #[param(value_type = Option<super::super::TimeOrDate>, example = "2026-01-01")]
     pub created_from: Option<String>,
     /// Received before: RFC 3339, or a date (UTC; that whole day included).
-    #[param(example = "2026-12-31")]
+    #[param(value_type = Option<super::super::TimeOrDate>, example = "2026-12-31")]
     pub created_to: Option<String>,
     /// Text in the title, answers or place.
     #[param(min_length = 1, max_length = 200, example = "strand")]

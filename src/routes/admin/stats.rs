@@ -23,10 +23,10 @@ const EXPORT_BATCH: u32 = 500;
 #[into_params(parameter_in = Query)]
 pub struct StatsQuery {
     /// Ideas received at or after: RFC 3339, or a date (UTC).
-    #[param(example = "2026-01-01")]
+    #[param(value_type = Option<super::super::TimeOrDate>, example = "2026-01-01")]
     pub from: Option<String>,
     /// Ideas received before: RFC 3339, or a date (UTC; that whole day included).
-    #[param(example = "2026-12-31")]
+    #[param(value_type = Option<super::super::TimeOrDate>, example = "2026-12-31")]
     pub to: Option<String>,
     /// What to count by (default `network`).
     pub group_by: Option<GroupBy>,
