@@ -6,9 +6,9 @@ use std::time::Duration;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
+use super::IdeaWrite;
 use super::StoreError;
 use super::group_commit::GroupCommit;
-use super::IdeaWrite;
 use crate::domain::PartnerRead;
 
 /// PostgreSQL behind the [`Store`](super::Store) trait.

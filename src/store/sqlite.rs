@@ -7,9 +7,9 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use super::IdeaWrite;
 use super::StoreError;
 use super::group_commit::GroupCommit;
-use super::IdeaWrite;
 use crate::domain::PartnerRead;
 
 /// How often a checkpoint after an erasure is tried while readers hold the log.
