@@ -10,7 +10,7 @@
 #      answer must be 201, 429 or 503, and the server must answer /healthz afterwards;
 #   4. the same spike with the default rate limits on: the flood gets 429.
 # Usage: scripts/load.sh [sqlite|postgres|both]   (default both)
-# Settings: LOAD_SECONDS (10), SUSTAINED_SECONDS (300), CONCURRENCY (64),
+# Settings: LOAD_SECONDS (10), SUSTAINED_SECONDS (300; 0 skips the steady mix), CONCURRENCY (64),
 #           SAMMEN_LOAD_POSTGRES_URL (postgres://postgres@127.0.0.1:5432), LOAD_PORT (18090).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -138,23 +138,25 @@ for backend in $backends; do
     echo
     echo "match / healthz = $((100 * match_rate / healthz_rate)) % (target >= 40 %)"
 
-    echo "steady mix for ${sustained} s: 200 ideas/s + 500 reads/s (300 published-ideas pages, 190 catalog pages, 10 feed pages of 20 ideas)"
-    steady=(-z "${sustained}s" -c 16 --latency-correction)
-    run steady-ideas "${steady[@]}" -q 200 "${post_json[@]}" -Z "$work/ideas.txt" "$base/v1/ideas" &
-    loads=($!)
-    run steady-published "${steady[@]}" -q 300 "$base/v1/ideas" &
-    loads+=($!)
-    run steady-catalog "${steady[@]}" -q 190 "$base/v1/initiatives" &
-    loads+=($!)
-    run steady-feed "${steady[@]}" -q 10 -H "authorization: Bearer $key" "$base/v1/partner/ideas"
-    wait "${loads[@]}"
-    report steady-ideas steady-published steady-catalog steady-feed
-    check steady-ideas 201
-    for name in steady-published steady-catalog steady-feed; do check "$name" 200; done
+    if [ "$sustained" -gt 0 ]; then
+        echo "steady mix for ${sustained} s: 200 ideas/s + 500 reads/s (300 published-ideas pages, 190 catalog pages, 10 feed pages of 20 ideas)"
+        steady=(-z "${sustained}s" -c 16 --latency-correction)
+        run steady-ideas "${steady[@]}" -q 200 "${post_json[@]}" -Z "$work/ideas.txt" "$base/v1/ideas" &
+        loads=($!)
+        run steady-published "${steady[@]}" -q 300 "$base/v1/ideas" &
+        loads+=($!)
+        run steady-catalog "${steady[@]}" -q 190 "$base/v1/initiatives" &
+        loads+=($!)
+        run steady-feed "${steady[@]}" -q 10 -H "authorization: Bearer $key" "$base/v1/partner/ideas"
+        wait "${loads[@]}"
+        report steady-ideas steady-published steady-catalog steady-feed
+        check steady-ideas 201
+        for name in steady-published steady-catalog steady-feed; do check "$name" 200; done
+    fi
 
     spike=$((5 * ideas_rate))
     echo "spike: $spike ideas/s (5 x the ceiling) for 10 s, rate limits off"
-    run spike -z 10s -c 256 -q "$spike" --latency-correction "${post_json[@]}" -Z "$work/ideas.txt" "$base/v1/ideas"
+    run spike -z 10s -c 1024 -q "$spike" --latency-correction "${post_json[@]}" -Z "$work/ideas.txt" "$base/v1/ideas"
     report spike
     check spike 201 429 503
     curl -sf "$base/healthz" >/dev/null && echo "the server answers after the spike"
@@ -162,7 +164,7 @@ for backend in $backends; do
 
     start_server "$backend"
     echo "spike: $spike ideas/s for 10 s from one address, default rate limits"
-    run spike-limited -z 10s -c 256 -q "$spike" "${post_json[@]}" -Z "$work/ideas.txt" "$base/v1/ideas"
+    run spike-limited -z 10s -c 1024 -q "$spike" "${post_json[@]}" -Z "$work/ideas.txt" "$base/v1/ideas"
     report spike-limited
     check spike-limited 201 429
     curl -sf "$base/healthz" >/dev/null && echo "the server answers after the spike"

@@ -124,6 +124,11 @@ pub struct LimitSettings {
     pub trusted_proxies: Vec<AddressRange>,
     /// `SAMMEN_REQUEST_TIMEOUT_MS`: how long a request may take, from its headers to its answer.
     pub request_timeout: Duration,
+    /// `SAMMEN_MAX_IN_FLIGHT`: how many API requests a process works on at once; the others wait.
+    pub max_in_flight: usize,
+    /// `SAMMEN_QUEUE_WAIT_MS`: how long a request may wait for its turn; beyond, it is answered
+    /// 503 at once (load shed) instead of waiting in an ever longer queue.
+    pub queue_wait: Duration,
 }
 
 impl Default for LimitSettings {
@@ -135,6 +140,8 @@ impl Default for LimitSettings {
             failed_auth: Rate::per_minute(10),
             trusted_proxies: Vec::new(),
             request_timeout: Duration::from_secs(10),
+            max_in_flight: 64,
+            queue_wait: Duration::from_millis(500),
         }
     }
 }
@@ -377,6 +384,19 @@ impl Config {
                 .transpose()?
                 .unwrap_or_default(),
             request_timeout: millis("SAMMEN_REQUEST_TIMEOUT_MS", limit_defaults.request_timeout)?,
+            max_in_flight: match get("SAMMEN_MAX_IN_FLIGHT")? {
+                None => limit_defaults.max_in_flight,
+                Some(text) => match text.trim().parse::<usize>() {
+                    Ok(n) if (1..=100_000).contains(&n) => n,
+                    _ => {
+                        return Err(invalid(
+                            "SAMMEN_MAX_IN_FLIGHT",
+                            format!("{text:?} is not a number of requests from 1 to 100000"),
+                        ));
+                    }
+                },
+            },
+            queue_wait: millis("SAMMEN_QUEUE_WAIT_MS", limit_defaults.queue_wait)?,
         };
 
         let metrics_bind = get("SAMMEN_METRICS_BIND")?

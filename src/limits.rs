@@ -88,6 +88,8 @@ enum Counted {
 pub struct Limiter {
     settings: LimitSettings,
     buckets: Mutex<Buckets>,
+    /// One permit per API request being worked on (`max_in_flight`).
+    in_flight: tokio::sync::Semaphore,
 }
 
 struct Buckets {
@@ -103,6 +105,7 @@ impl Limiter {
     /// Limits as configured.
     pub fn new(settings: LimitSettings) -> Self {
         Self {
+            in_flight: tokio::sync::Semaphore::new(settings.max_in_flight),
             settings,
             buckets: Mutex::new(Buckets {
                 free_at: HashMap::new(),
@@ -280,6 +283,51 @@ pub async fn time_limit(
             Err(InternalError::from_response("request timed out", response).into())
         }
     }
+}
+
+/// Paths that never wait for a turn: probes, metrics and the documentation must answer however
+/// busy the API is.
+fn always_admitted(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/metrics" | "/openapi.json")
+        || path.starts_with("/docs")
+}
+
+/// Middleware: at most `SAMMEN_MAX_IN_FLIGHT` API requests are worked on at once, the others
+/// wait their turn in arrival order; one that waited `SAMMEN_QUEUE_WAIT_MS` is answered 503
+/// (`overloaded`, with `Retry-After`) at once. Under a spike beyond what the machine can do, the
+/// service so sheds what it cannot serve in time instead of letting every answer grow late.
+pub async fn admission(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if always_admitted(req.path()) {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let limiter = req
+        .app_data::<web::Data<Limiter>>()
+        .expect("the limiter is registered")
+        .clone();
+    let turn =
+        actix_web::rt::time::timeout(limiter.settings.queue_wait, limiter.in_flight.acquire())
+            .await;
+    let Ok(Ok(_permit)) = turn else {
+        tracing::debug!(
+            path = req.path(),
+            "request shed: no turn within the queue wait"
+        );
+        let language = Language::negotiate(
+            req.headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        );
+        let mut response = ApiError::Overloaded.render(language);
+        response.headers_mut().insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            header::HeaderValue::from_static("nosniff"),
+        );
+        return Ok(req.into_response(response));
+    };
+    Ok(next.call(req).await?.map_into_boxed_body())
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::config::{Config, Seed};
 use crate::domain::{Catalog, IdeaStatus, IdeaText};
 use crate::error::localize_problems;
-use crate::limits::{Limiter, rate_limit, time_limit};
+use crate::limits::{Limiter, admission, rate_limit, time_limit};
 use crate::matching::Matcher;
 use crate::metrics::{Metrics, record_requests};
 use crate::replicas::follow_publications;
@@ -121,6 +121,7 @@ impl Application {
                 )
                 .default_service(web::to(fallback))
                 .wrap(from_fn(time_limit))
+                .wrap(from_fn(admission))
                 // Inside CORS, so that browsers can read the 429s.
                 .wrap(from_fn(rate_limit))
                 .wrap(from_fn(localize_problems))

@@ -181,6 +181,62 @@ async fn a_request_that_takes_too_long_is_cut_off_with_503() {
     json(app.get("/healthz").await, 200).await;
 }
 
+/// Past `max_in_flight` requests at once, a request that waited the queue wait for its turn is
+/// shed at once with a 503 problem; probes never wait; the turn comes back when the work ends.
+#[actix_web::test]
+async fn requests_beyond_capacity_are_shed_with_503_while_probes_answer() {
+    let app = spawn_with(Backend::Sqlite, |config| {
+        config.limits.max_in_flight = 1;
+        config.limits.queue_wait = Duration::from_millis(100);
+    })
+    .await
+    .unwrap();
+    // A submission whose body stalls holds the only turn.
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stalled = tokio::net::TcpStream::connect(&address).await.unwrap();
+    stalled
+        .write_all(
+            format!(
+                "POST /v1/ideas HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+                 Content-Length: 200\r\n\r\n{{\"title\": "
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let shed = loop {
+        let started = Instant::now();
+        let response = app.get("/v1/networks").await;
+        if response.status() == 503 {
+            break (response, started.elapsed());
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "the stalled request never took the turn"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let (response, waited) = shed;
+    assert_eq!(response.headers()["retry-after"], "2");
+    let body = problem(response, 503).await;
+    assert_eq!(body["type"], "urn:sammen:problem:overloaded");
+    assert!(waited >= Duration::from_millis(90) && waited < Duration::from_secs(2));
+    json(app.get("/healthz").await, 200).await;
+    json(app.get("/readyz").await, 200).await;
+
+    // The client gives up; its request ends and the turn is free again.
+    drop(stalled);
+    let started = Instant::now();
+    while app.get("/v1/networks").await.status() != 200 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the turn never came back"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(app.ideas_stored().await, 0);
+}
+
 /// `X-Forwarded-For` names the client only when a trusted proxy sends it, and then the
 /// address the proxy saw counts, whatever the client prepended.
 #[actix_web::test]
