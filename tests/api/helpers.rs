@@ -151,9 +151,11 @@ pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> O
         routing_min_confidence: sammen::matching::DEFAULT_MIN_CONFIDENCE,
         webhooks: Default::default(),
         retention: Default::default(),
-        // Tests send bursts from one address; the limits' own tests turn them on.
+        // Tests send bursts from one address, on machines busy with other tests: the limits'
+        // own tests turn the rate limits on and set a small capacity for load shedding.
         limits: LimitSettings {
             rate_limits_disabled: true,
+            max_in_flight: 10_000,
             ..LimitSettings::default()
         },
         metrics_bind: None,
