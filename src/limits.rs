@@ -315,17 +315,11 @@ pub async fn admission(
             path = req.path(),
             "request shed: no turn within the queue wait"
         );
-        let language = Language::negotiate(
-            req.headers()
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok()),
-        );
-        let mut response = ApiError::Overloaded.render(language);
-        response.headers_mut().insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            header::HeaderValue::from_static("nosniff"),
-        );
-        return Ok(req.into_response(response));
+        // As an error response, so that the outer middleware treat it like any other problem
+        // (language, CORS, default headers).
+        return Ok(req
+            .error_response(ApiError::Overloaded)
+            .map_into_boxed_body());
     };
     Ok(next.call(req).await?.map_into_boxed_body())
 }

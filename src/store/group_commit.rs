@@ -79,3 +79,11 @@ impl<W: Send + 'static> GroupCommit<W> {
         outcome.await.map_err(|_| gone())?
     }
 }
+
+/// The outcomes of a batch whose shared transaction failed: every write of it fails with it.
+pub(crate) fn all_failed(count: usize, error: StoreError) -> Vec<Result<(), StoreError>> {
+    let error = std::sync::Arc::new(error);
+    (0..count)
+        .map(|_| Err(StoreError::BatchFailed(error.clone())))
+        .collect()
+}

@@ -1382,17 +1382,13 @@ macro_rules! impl_sql_store {
                 $crate::store::group_commit::GroupCommit::start(Box::new(move |batch| {
                     let pool = pool.clone();
                     Box::pin(async move {
-                        let outcome = Self::write_reads(&pool, &batch).await.map_err(|error| {
-                            tracing::error!(error = ?error, "a transaction of partner reads failed");
-                            std::sync::Arc::new(error)
-                        });
-                        batch
-                            .iter()
-                            .map(|_| match &outcome {
-                                Ok(()) => Ok(()),
-                                Err(error) => Err($crate::store::StoreError::BatchFailed(error.clone())),
-                            })
-                            .collect()
+                        match Self::write_reads(&pool, &batch).await {
+                            Ok(()) => batch.iter().map(|_| Ok(())).collect(),
+                            Err(error) => {
+                                tracing::error!(error = ?error, "a transaction of partner reads failed");
+                                $crate::store::group_commit::all_failed(batch.len(), error)
+                            }
+                        }
                     })
                 }))
             }
@@ -1443,11 +1439,7 @@ macro_rules! impl_sql_store {
                     Ok(results) => results,
                     Err(error) => {
                         tracing::error!(error = ?error, "a transaction of new ideas failed");
-                        let error = std::sync::Arc::new(error);
-                        batch
-                            .iter()
-                            .map(|_| Err($crate::store::StoreError::BatchFailed(error.clone())))
-                            .collect()
+                        $crate::store::group_commit::all_failed(batch.len(), error)
                     }
                 }
             }

@@ -199,21 +199,31 @@ impl TestApp {
             .expect("POST")
     }
 
-    /// Removes the PostgreSQL database under the running app.
-    pub async fn drop_database(&self) {
-        let TestDb::Postgres {
-            admin_url, name, ..
-        } = &self.db
-        else {
-            panic!("only a PostgreSQL database can be dropped under the app");
+    /// The name of the app's PostgreSQL database.
+    pub fn database_name(&self) -> &str {
+        match &self.db {
+            TestDb::Postgres { name, .. } => name,
+            TestDb::Sqlite(_) => panic!("only a PostgreSQL test has a database name"),
+        }
+    }
+
+    /// Runs `statement` on the PostgreSQL server that holds the app's database, from outside it.
+    pub async fn on_database_server(&self, statement: String) {
+        let TestDb::Postgres { admin_url, .. } = &self.db else {
+            panic!("only a PostgreSQL test has a database server");
         };
         let mut admin = sqlx::PgConnection::connect(admin_url).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            r#"DROP DATABASE "{name}" WITH (FORCE)"#
-        )))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
+
+    /// Removes the PostgreSQL database under the running app.
+    pub async fn drop_database(&self) {
+        let name = self.database_name();
+        self.on_database_server(format!(r#"DROP DATABASE "{name}" WITH (FORCE)"#))
+            .await;
     }
 
     /// Reads a created idea back with the citizen token of its receipt.

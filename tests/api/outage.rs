@@ -8,57 +8,31 @@
 
 use std::time::{Duration, Instant};
 
+use crate::helpers::{Backend, TestApp, json, problem, spawn, valid_idea};
 use serde_json::Value;
-use sqlx::Connection;
-
-use crate::helpers::{Backend, TestApp, TestDb, json, problem, spawn, valid_idea};
 
 /// How long the service may take to notice that the database is back.
 const RECOVERY: Duration = Duration::from_secs(10);
 
-/// Runs `statement` on the PostgreSQL server that holds the app's database, from outside it.
-async fn as_server_admin(app: &TestApp, statement: String) {
-    let TestDb::Postgres { admin_url, .. } = &app.db else {
-        unreachable!("outage tests run on PostgreSQL only");
-    };
-    let mut admin = sqlx::PgConnection::connect(admin_url).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(statement))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-}
-
-fn database_name(app: &TestApp) -> &str {
-    match &app.db {
-        TestDb::Postgres { name, .. } => name,
-        TestDb::Sqlite(_) => unreachable!("outage tests run on PostgreSQL only"),
-    }
-}
-
 /// Ends every session of the app's database and refuses new ones.
 async fn take_database_away(app: &TestApp) {
-    let name = database_name(app);
-    as_server_admin(
-        app,
-        format!(r#"ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false"#),
-    )
+    let name = app.database_name();
+    app.on_database_server(format!(
+        r#"ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false"#
+    ))
     .await;
-    as_server_admin(
-        app,
-        format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-        ),
-    )
+    app.on_database_server(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    ))
     .await;
 }
 
 async fn bring_database_back(app: &TestApp) {
-    let name = database_name(app);
-    as_server_admin(
-        app,
-        format!(r#"ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true"#),
-    )
+    let name = app.database_name();
+    app.on_database_server(format!(
+        r#"ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true"#
+    ))
     .await;
 }
 
