@@ -209,5 +209,58 @@ fn similar_among_stored_ideas(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, match_against_catalogs, similar_among_stored_ideas);
+/// `POST /v1/match`'s whole work on the built-in Aalborg catalog for the held-out evaluation
+/// ideas (real texts, mostly Danish): the JSON body read and validated, the matching, and the
+/// answer written, as the handler does; and the matching alone.
+fn match_real_ideas(c: &mut Criterion) {
+    let mut group = c.benchmark_group("aalborg");
+    group
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(4))
+        .warm_up_time(Duration::from_secs(1));
+    let matcher = Matcher::new(&Catalog::aalborg(), 0.35);
+    let bodies: Vec<Vec<u8>> = include_str!("../tests/fixtures/eval-aalborg.jsonl")
+        .lines()
+        .map(|line| {
+            let case: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+            let idea = &case["idea"];
+            serde_json::to_vec(&serde_json::json!({
+                "title": idea["title"],
+                "answers": idea["answers"],
+            }))
+            .expect("JSON")
+        })
+        .collect();
+    let ideas: Vec<IdeaText> = bodies
+        .iter()
+        .map(|body| {
+            IdeaText::parse(&serde_json::from_slice(body).expect("JSON")).expect("a valid idea")
+        })
+        .collect();
+    let mut next = 0;
+    group.bench_function("matching", |b| {
+        b.iter(|| {
+            next = (next + 1) % ideas.len();
+            black_box(matcher.match_idea(&ideas[next]))
+        })
+    });
+    group.bench_function("json-in-and-out", |b| {
+        b.iter(|| {
+            next = (next + 1) % bodies.len();
+            let value: serde_json::Value =
+                serde_json::from_slice(&bodies[next]).expect("JSON body");
+            let idea = IdeaText::parse(&value).expect("a valid idea");
+            let matching = matcher.match_idea(&idea);
+            black_box(serde_json::to_vec(&matching).expect("serialisable"))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    match_against_catalogs,
+    similar_among_stored_ideas,
+    match_real_ideas
+);
 criterion_main!(benches);

@@ -222,11 +222,14 @@ const GENERIC_EN: &[&str] = &[
     "using", "put", "set", "take", "give", "find", "try", "let", "lets",
 ];
 
-/// ASCII or a Latin-1 letter: text of these is NFC, and Unicode word segmentation splits it
-/// at every character that is not a letter or digit, except for the punctuation checked by
-/// [`joined_by_punctuation`].
+/// ASCII, a Latin-1 letter, or punctuation common in Danish text (dashes, quotation marks,
+/// the apostrophe `’`, which words are split at anyway, the ellipsis, the bullet, `€`): text
+/// of these is NFC, and Unicode word segmentation splits it at every character that is not a
+/// letter or digit, except for the punctuation checked by [`joined_by_punctuation`].
 fn latin(c: char) -> bool {
-    c.is_ascii() || (('\u{c0}'..='\u{ff}').contains(&c) && c != '×' && c != '÷')
+    c.is_ascii()
+        || (('\u{c0}'..='\u{ff}').contains(&c) && c != '×' && c != '÷')
+        || matches!(c, '–' | '—' | '’' | '“' | '”' | '„' | '…' | '•' | '€')
 }
 
 /// Whether `.`, `,`, `:` or `;` stands between two letters or digits, where Unicode word
@@ -237,6 +240,35 @@ fn joined_by_punctuation(text: &str) -> bool {
         let after = text[at + mark.len()..].chars().next();
         before.is_some_and(char::is_alphanumeric) && after.is_some_and(char::is_alphanumeric)
     })
+}
+
+/// What the words of a text say about its language.
+#[derive(Default)]
+struct LanguageEvidence {
+    danish: usize,
+    english: usize,
+}
+
+impl LanguageEvidence {
+    fn add(&mut self, analyzer: &Analyzer, word: &str) {
+        if word.contains(['æ', 'ø', 'å']) {
+            self.danish += 2;
+        }
+        if analyzer.danish_stop.contains(word) {
+            self.danish += 1;
+        }
+        if analyzer.english_stop.contains(word) {
+            self.english += 1;
+        }
+    }
+
+    fn language(&self) -> Language {
+        if self.english > self.danish {
+            Language::En
+        } else {
+            Language::Da
+        }
+    }
 }
 
 /// The analyzer: stemmers and stop words of both languages. Cheap to share.
@@ -320,23 +352,16 @@ impl Analyzer {
     /// The language a text is most likely written in: Danish unless English stop words
     /// clearly outnumber Danish evidence (Danish stop words and the letters æ, ø, å).
     pub fn detect(&self, text: &str) -> Language {
-        let (mut danish, mut english) = (0usize, 0usize);
-        Self::each_word(text, |word| {
-            if word.contains(['æ', 'ø', 'å']) {
-                danish += 2;
-            }
-            if self.danish_stop.contains(word) {
-                danish += 1;
-            }
-            if self.english_stop.contains(word) {
-                english += 1;
-            }
-        });
-        if english > danish {
-            Language::En
-        } else {
-            Language::Da
-        }
+        let mut evidence = LanguageEvidence::default();
+        Self::each_word(text, |word| evidence.add(self, word));
+        evidence.language()
+    }
+
+    /// [`Analyzer::detect`] for the words of a text, as [`Analyzer::each_word`] gives them.
+    pub fn detect_words<'w>(&self, words: impl IntoIterator<Item = &'w str>) -> Language {
+        let mut evidence = LanguageEvidence::default();
+        words.into_iter().for_each(|word| evidence.add(self, word));
+        evidence.language()
     }
 
     /// Whether `word` is a stop word of `language`.
@@ -618,7 +643,7 @@ mod properties {
 
         #[test]
         fn latin_text_splits_into_the_words_unicode_segmentation_finds(
-            text in "[a-zA-Z0-9æøåÆØÅéüÿßÀ×÷ .,:;'’_!?()@#\\-\n\t]{0,120}",
+            text in "[a-zA-Z0-9æøåÆØÅéüÿßÀ×÷ .,:;'’‘_!?()@#\\-\n\t–—“”„…•€]{0,120}",
         ) {
             let mut fast = Vec::new();
             Analyzer::each_word(&text, |w| fast.push(w.to_owned()));

@@ -8,14 +8,14 @@ use super::index::{Bm25Index, DocBuilder, Terms, idf};
 use super::lexicon::Lexicon;
 use super::names::{NameIndex, NameMatcher};
 use super::query::Query;
-use super::scorer::Scorer;
+use super::scorer::{Scorer, TermIds};
 use super::words::WordCache;
 use crate::domain::{Catalog, Language, LocalizedText};
 
 /// The words a catalog and the lexicon know, for folding and compound splitting.
 pub struct CatalogVocabulary<'a> {
-    terms: &'a Terms,
-    lexicon: &'a Lexicon,
+    pub(super) terms: &'a Terms,
+    pub(super) lexicon: &'a Lexicon,
 }
 
 impl Vocabulary for CatalogVocabulary<'_> {
@@ -293,7 +293,13 @@ impl CatalogIndex {
 
     /// A scorer of `query` against one of this catalog's collections, with the catalog's IDF.
     pub fn scorer<'a>(&'a self, query: &'a Query, docs: &'a Bm25Index) -> Scorer<'a> {
-        Scorer::new(query, &self.terms, docs, |t| self.idf(t), self.unknown_idf)
+        Scorer::new(
+            query,
+            TermIds::Catalog,
+            docs,
+            |t| self.idf(t),
+            self.unknown_idf,
+        )
     }
 
     /// The words this catalog and `lexicon` know.

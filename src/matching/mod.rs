@@ -266,7 +266,7 @@ impl Matcher {
             IdeaIndex::prepare(identity, idea, language, |text, language| {
                 catalog
                     .words
-                    .analyze(text, language, &self.analyzer, self.lexicon, &vocabulary)
+                    .analyze(text, language, &self.analyzer, &vocabulary)
             })
         };
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
@@ -342,7 +342,6 @@ impl Matcher {
             &catalog.words,
             idea,
             &self.analyzer,
-            self.lexicon,
             &catalog.vocabulary(self.lexicon),
         );
         let initiatives_named = named(

@@ -1,13 +1,17 @@
 //! An idea turned into weighted query terms, each with the alternatives it may meet: its own
 //! stem, the parts of a compound, synonyms and translations.
 
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
+use std::ops::Range;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::analyzer::{Analyzer, Vocabulary};
+use super::analyzer::Analyzer;
+use super::catalog::CatalogVocabulary;
 use super::lexicon::{Lexicon, Related};
-use super::words::WordCache;
+use super::words::{Analysed, WordCache};
 use crate::domain::{IdeaText, Language};
 
 /// How much each answer weighs. `problem` says what the idea is; `helpers` and
@@ -57,16 +61,40 @@ pub struct Alternative {
 }
 
 /// One distinct word of the idea.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct QueryTerm {
-    /// The word as the citizen wrote it (folded).
-    pub word: String,
+    /// The word, analysed: its stem and what it may meet.
+    analysed: Arc<Analysed>,
     /// The answer where it weighs most.
     pub field: &'static str,
     /// Its weight in the query.
     pub weight: f32,
+}
+
+impl QueryTerm {
+    /// The word as the citizen wrote it (folded).
+    pub fn word(&self) -> &str {
+        &self.analysed.token.word
+    }
+
     /// What it may meet, its own stem first.
-    pub alternatives: Arc<[Alternative]>,
+    pub fn alternatives(&self) -> &[Alternative] {
+        &self.analysed.alternatives
+    }
+
+    /// The id of each alternative among the terms of the catalog the query was analysed for.
+    pub fn catalog_ids(&self) -> &[Option<u32>] {
+        &self.analysed.catalog_ids
+    }
+}
+
+impl PartialEq for QueryTerm {
+    fn eq(&self, other: &Self) -> bool {
+        self.word() == other.word()
+            && self.alternatives() == other.alternatives()
+            && self.field == other.field
+            && self.weight == other.weight
+    }
 }
 
 /// Words of complaints and of questions to a municipal service: a co-creation idea proposes,
@@ -130,93 +158,137 @@ pub struct Query {
     pub service_request: Option<String>,
 }
 
-/// The first complaint word or service question in `text`.
-fn service_request(text: &str) -> Option<String> {
-    let words: Vec<String> = Analyzer::words(text)
-        .into_iter()
-        .map(|w| super::analyzer::fold_digraphs(&w).unwrap_or(w))
+/// The first complaint word or service question among `words` (of the title, then the
+/// problem).
+fn service_request(words: &[&str]) -> Option<String> {
+    let folded: Vec<Cow<'_, str>> = words
+        .iter()
+        .map(|w| super::analyzer::fold_digraphs(w).map_or(Cow::Borrowed(*w), Cow::Owned))
         .collect();
-    if let Some(word) = words.iter().find(|w| SERVICE_WORDS.contains(&w.as_str())) {
-        return Some(word.clone());
+    if let Some(word) = folded.iter().find(|w| SERVICE_WORDS.contains(&w.as_ref())) {
+        return Some(word.to_string());
     }
     SERVICE_QUESTIONS.iter().find_map(|phrase| {
-        words
+        folded
             .windows(phrase.len())
             .find(|window| window.iter().zip(phrase.iter()).all(|(w, p)| w == p))
             .map(|window| window.join(" "))
     })
 }
 
+/// The words of an idea's answers, each text walked once: lower-cased into one buffer.
+#[derive(Default)]
+struct FieldWords {
+    text: String,
+    /// The field (a position in [`FIELD_WEIGHTS`]) and where in `text` each word is.
+    words: Vec<(usize, Range<usize>)>,
+}
+
+impl FieldWords {
+    fn read(fields: &[Option<&str>]) -> Self {
+        let mut words = FieldWords::default();
+        for (field, text) in fields.iter().enumerate() {
+            if let Some(text) = text {
+                Analyzer::each_word(text, |word| {
+                    let start = words.text.len();
+                    words.text.push_str(word);
+                    words.words.push((field, start..words.text.len()));
+                });
+            }
+        }
+        words
+    }
+
+    /// The words of the fields `fields`, in order.
+    fn of(&self, fields: Range<usize>) -> impl Iterator<Item = &str> {
+        self.words
+            .iter()
+            .filter(move |(field, _)| fields.contains(field))
+            .map(|(_, at)| &self.text[at.clone()])
+    }
+}
+
 impl Query {
-    /// Analyses an idea's answers through `words`. `vocabulary` guides folding and compound
-    /// splitting.
+    /// Analyses an idea's answers through `words`, the word cache of the catalog whose
+    /// `vocabulary` guides folding and compound splitting. Each answer is walked once.
     pub fn build(
         words: &WordCache,
         idea: &IdeaText,
         analyzer: &Analyzer,
-        lexicon: &Lexicon,
-        vocabulary: &dyn Vocabulary,
+        vocabulary: &CatalogVocabulary<'_>,
     ) -> Query {
         let answers = &idea.answers;
-        let fields: [(&'static str, Option<&str>); 6] = [
-            ("title", Some(idea.title.as_str())),
-            ("problem", Some(answers.problem.as_str())),
-            (
-                "existing_initiatives",
-                answers.existing_initiatives.as_deref(),
-            ),
-            ("motivation", answers.motivation.as_deref()),
-            ("helpers", answers.helpers.as_deref()),
-            ("new_alliances", answers.new_alliances.as_deref()),
+        let texts = [
+            Some(idea.title.as_str()),
+            Some(answers.problem.as_str()),
+            answers.existing_initiatives.as_deref(),
+            answers.motivation.as_deref(),
+            answers.helpers.as_deref(),
+            answers.new_alliances.as_deref(),
         ];
-        let language = idea.language.unwrap_or_else(|| {
-            let all: Vec<&str> = fields.iter().filter_map(|(_, text)| *text).collect();
-            analyzer.detect(&all.join("\n"))
-        });
+        let text = FieldWords::read(&texts);
+        let language = idea
+            .language
+            .unwrap_or_else(|| analyzer.detect_words(text.of(0..texts.len())));
 
-        struct Seen {
-            term: QueryTerm,
-            weights: Vec<f32>,
-        }
-        let mut by_stem: HashMap<String, Seen> = HashMap::default();
-        let mut order = Vec::new();
-        for ((field, text), (_, field_weight)) in fields.into_iter().zip(FIELD_WEIGHTS) {
-            let Some(text) = text else { continue };
-            for analysed in words.analyze(text, language, analyzer, lexicon, vocabulary) {
-                let token = &analysed.token;
-                let seen = by_stem.entry(token.stem.clone()).or_insert_with(|| {
-                    order.push(token.stem.clone());
-                    Seen {
-                        term: QueryTerm {
-                            word: token.word.clone(),
-                            field,
-                            weight: 0.0,
-                            alternatives: analysed.alternatives.clone(),
-                        },
-                        weights: Vec::new(),
-                    }
-                });
-                if field_weight > seen.weights.iter().copied().fold(0.0, f32::max) {
-                    seen.term.field = field;
-                }
-                seen.weights.push(field_weight);
-            }
-        }
-        let terms = order
-            .into_iter()
-            .filter_map(|stem| by_stem.remove(&stem))
-            .map(|mut seen| {
-                let strongest = seen.weights.iter().copied().fold(0.0, f32::max);
-                // Repetition adds a little: a word said three times matters more, not three times more.
-                seen.term.weight = strongest * (1.0 + 0.15 * (seen.weights.len() as f32).ln());
-                seen.term
+        // Every field's analysed words, then one term per stem: the strongest field names it,
+        // repetition adds a little (a word said three times matters more, not three times more).
+        let analysed: Vec<(usize, Arc<Analysed>)> = (0..texts.len())
+            .flat_map(|field| {
+                words
+                    .analyze_words(
+                        |visit| text.of(field..field + 1).for_each(visit),
+                        language,
+                        analyzer,
+                        vocabulary,
+                    )
+                    .into_iter()
+                    .map(move |word| (field, word))
             })
             .collect();
-        let service_request = service_request(&format!("{}\n{}", idea.title, answers.problem));
+        struct Seen<'a> {
+            first: &'a Arc<Analysed>,
+            field: usize,
+            strongest: f32,
+            count: u16,
+        }
+        let mut by_stem: HashMap<&str, usize> = HashMap::default();
+        let mut seen: Vec<Seen<'_>> = Vec::new();
+        for (field, word) in &analysed {
+            let weight = FIELD_WEIGHTS[*field].1;
+            match by_stem.entry(word.token.stem.as_str()) {
+                Entry::Occupied(at) => {
+                    let term = &mut seen[*at.get()];
+                    if weight > term.strongest {
+                        term.field = *field;
+                        term.strongest = weight;
+                    }
+                    term.count = term.count.saturating_add(1);
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(seen.len());
+                    seen.push(Seen {
+                        first: word,
+                        field: *field,
+                        strongest: weight,
+                        count: 1,
+                    });
+                }
+            }
+        }
+        let terms = seen
+            .into_iter()
+            .map(|term| QueryTerm {
+                analysed: term.first.clone(),
+                field: FIELD_WEIGHTS[term.field].0,
+                weight: term.strongest * (1.0 + 0.15 * f32::from(term.count).ln()),
+            })
+            .collect();
+        let opening: Vec<&str> = text.of(0..2).collect();
         Query {
             language,
             terms,
-            service_request,
+            service_request: service_request(&opening),
         }
     }
 }

@@ -64,6 +64,15 @@ impl Resolved<'_> {
     }
 }
 
+/// Where a collection's term ids come from.
+#[derive(Clone, Copy)]
+pub enum TermIds<'t> {
+    /// The catalog's terms, which the query's words carry already.
+    Catalog,
+    /// These terms, looked up.
+    Of(&'t Terms),
+}
+
 /// A query resolved against one collection.
 pub struct Scorer<'a> {
     index: &'a Bm25Index,
@@ -75,21 +84,25 @@ impl<'a> Scorer<'a> {
     /// Resolves `query` against `index`, whose terms are `terms` and whose IDF is `idf`.
     pub fn new(
         query: &'a Query,
-        terms: &Terms,
+        terms: TermIds<'_>,
         index: &'a Bm25Index,
         idf: impl Fn(u32) -> f32,
         unknown_idf: f32,
     ) -> Self {
         let mut ideal = 0.0;
-        let mut resolved = Vec::new();
+        let mut resolved = Vec::with_capacity(query.terms.len());
         for term in &query.terms {
-            let stem = &term.alternatives[0].stem;
-            let known = terms.contains(stem);
+            let ids = |i: usize| match terms {
+                TermIds::Catalog => term.catalog_ids()[i],
+                TermIds::Of(terms) => terms.get(&term.alternatives()[i].stem),
+            };
+            let known = ids(0).is_some();
             let alternatives: Vec<(u32, f32, &Alternative)> = term
-                .alternatives
+                .alternatives()
                 .iter()
-                .filter_map(|alternative| {
-                    let id = terms.get(&alternative.stem)?;
+                .enumerate()
+                .filter_map(|(i, alternative)| {
+                    let id = ids(i)?;
                     let adjust = match alternative.via {
                         Via::Synonym(_) | Via::Translation(_) if known => KNOWN_WORD_EXPANSION,
                         _ => 1.0,
@@ -333,7 +346,7 @@ impl<'a> Scorer<'a> {
 
 fn reason(term: &QueryTerm, alternative: &Alternative) -> Reason {
     let field = term.field.to_owned();
-    let word = term.word.clone();
+    let word = term.word().to_owned();
     match &alternative.via {
         Via::Exact => Reason::Term { term: word, field },
         Via::Part => Reason::Compound {

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::index::{Bm25Index, DocBuilder, Terms, idf};
 use super::query::Query;
-use super::scorer::Scorer;
+use super::scorer::{Scorer, TermIds};
 use super::words::Analysed;
 use super::{Reason, SimilarIdea};
 use crate::domain::{IdeaText, Language};
@@ -223,7 +223,7 @@ impl IdeaIndex {
         let documents = self.docs.len().max(1);
         let scorer = Scorer::new(
             query,
-            &self.terms,
+            TermIds::Of(&self.terms),
             &self.docs,
             |term| idf(documents, self.docs.document_frequency(term)),
             idf(documents, 0),

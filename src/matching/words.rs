@@ -6,8 +6,8 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use rustc_hash::FxHashMap;
 
-use super::analyzer::{Analyzer, Token, Vocabulary};
-use super::lexicon::Lexicon;
+use super::analyzer::{Analyzer, Token};
+use super::catalog::CatalogVocabulary;
 use super::query::{Alternative, alternatives};
 use crate::domain::Language;
 
@@ -21,6 +21,9 @@ pub struct Analysed {
     pub token: Token,
     /// Its stem, parts, synonyms and translations.
     pub alternatives: Arc<[Alternative]>,
+    /// The id of each alternative among the terms of the catalog whose cache holds the word,
+    /// if the catalog has it: scoring against the catalog then looks nothing up.
+    pub catalog_ids: Box<[Option<u32>]>,
     /// The ids of its stem and parts in an index of published ideas, set on first use there:
     /// (the index's identity, the ids). Adding an idea then costs no term look-ups for the
     /// words seen before.
@@ -42,36 +45,63 @@ fn slot(language: Language) -> usize {
 }
 
 impl WordCache {
-    /// The analysed content words of `text`.
+    /// The analysed content words of `text`. `vocabulary` is that of the cache's catalog.
     pub fn analyze(
         &self,
         text: &str,
         language: Language,
         analyzer: &Analyzer,
-        lexicon: &Lexicon,
-        vocabulary: &dyn Vocabulary,
+        vocabulary: &CatalogVocabulary<'_>,
+    ) -> Vec<Arc<Analysed>> {
+        self.analyze_words(
+            |visit| Analyzer::each_word(text, visit),
+            language,
+            analyzer,
+            vocabulary,
+        )
+    }
+
+    /// The analysed content words among those `words` gives, as [`Analyzer::each_word`] gives
+    /// a text's.
+    pub fn analyze_words(
+        &self,
+        words: impl FnOnce(&mut dyn FnMut(&str)),
+        language: Language,
+        analyzer: &Analyzer,
+        vocabulary: &CatalogVocabulary<'_>,
     ) -> Vec<Arc<Analysed>> {
         // Known words under one shared lock; the new ones are analysed with no lock held.
         let mut found: Vec<Result<Arc<Analysed>, String>> = Vec::new();
         {
-            let words = self.words.read().unwrap_or_else(|e| e.into_inner());
-            let words = &words[slot(language)];
-            Analyzer::each_word(text, |word| {
+            let cache = self.words.read().unwrap_or_else(|e| e.into_inner());
+            let cache = &cache[slot(language)];
+            words(&mut |word| {
                 if analyzer.is_stop(word, language) {
                     return;
                 }
-                found.push(words.get(word).cloned().ok_or_else(|| word.to_owned()));
+                found.push(cache.get(word).cloned().ok_or_else(|| word.to_owned()));
             });
         }
         let mut new = Vec::new();
         for slot in &mut found {
             if let Err(word) = slot {
                 let token = analyzer.token(word.clone(), language, vocabulary);
-                let alternatives =
-                    alternatives(&token.stem, &token.parts, language, lexicon, analyzer).into();
+                let alternatives: Arc<[Alternative]> = alternatives(
+                    &token.stem,
+                    &token.parts,
+                    language,
+                    vocabulary.lexicon,
+                    analyzer,
+                )
+                .into();
+                let catalog_ids = alternatives
+                    .iter()
+                    .map(|a| vocabulary.terms.get(&a.stem))
+                    .collect();
                 let analysed = Arc::new(Analysed {
                     token,
                     alternatives,
+                    catalog_ids,
                     idea_terms: OnceLock::new(),
                 });
                 new.push((std::mem::take(word).into_boxed_str(), analysed.clone()));
