@@ -350,8 +350,11 @@ impl Matcher {
         );
         let networks_named = named(&catalog.network_names, idea.answers.helpers.as_deref());
 
-        let initiative_scorer = catalog
-            .scorer(&query, &catalog.initiative_docs)
+        // Networks, initiatives and beacons share the catalog's terms and IDF: the query is
+        // resolved against them once.
+        let network_scorer = catalog.scorer(&query, &catalog.network_docs);
+        let initiative_scorer = network_scorer
+            .on(&catalog.initiative_docs)
             .strongest(STRONGEST_TERMS);
         let initiative_scores =
             initiative_scorer.candidates(CANDIDATE_WORDS, INITIATIVE_CANDIDATES);
@@ -359,6 +362,7 @@ impl Matcher {
         let verdicts = lessons.verdicts(&query);
         let networks = self.rank_networks(
             &catalog,
+            &network_scorer,
             &query,
             idea,
             &initiative_scores,
@@ -383,7 +387,7 @@ impl Matcher {
             &initiatives_named,
             limit,
         );
-        let beacons = rank_beacons(&catalog, &query);
+        let beacons = rank_beacons(&catalog, &network_scorer.on(&catalog.beacon_docs));
         let similar_ideas = self
             .ideas
             .read()
@@ -402,6 +406,7 @@ impl Matcher {
     fn rank_networks(
         &self,
         catalog: &CatalogIndex,
+        scorer: &Scorer<'_>,
         query: &Query,
         idea: &IdeaText,
         initiative_scores: &[(u32, f32)],
@@ -412,7 +417,6 @@ impl Matcher {
             networks_named,
             verdicts,
         } = *signals;
-        let scorer = catalog.scorer(query, &catalog.network_docs);
         let mut profile = vec![0.0f32; catalog.networks.len()];
         let mut profile_reasons: Vec<Vec<Reason>> = vec![Vec::new(); catalog.networks.len()];
         for (doc, score, reasons) in scorer.scores_with_reasons(REASONS) {
@@ -596,8 +600,7 @@ fn rank_initiatives(
         .collect()
 }
 
-fn rank_beacons(catalog: &CatalogIndex, query: &Query) -> Vec<BeaconMatch> {
-    let scorer = catalog.scorer(query, &catalog.beacon_docs);
+fn rank_beacons(catalog: &CatalogIndex, scorer: &Scorer<'_>) -> Vec<BeaconMatch> {
     let mut ranked: Vec<(u32, f32)> = scorer
         .scores()
         .into_iter()

@@ -8,6 +8,7 @@
 //! comparable across catalogs of any size, which is what lets one routing threshold serve all.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use super::explain::Reason;
 use super::index::{Bm25Index, Terms};
@@ -48,21 +49,19 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
+/// A query word that meets the collection: its alternatives are
+/// `alternatives[start..end]` of the scorer.
+#[derive(Clone, Copy)]
 struct Resolved<'q> {
     term: &'q QueryTerm,
-    /// Term id, weight × IDF, and the alternative.
-    alternatives: Vec<(u32, f32, &'q Alternative)>,
+    start: u32,
+    end: u32,
+    /// The weight of the strongest alternative.
+    best: f32,
 }
 
-impl Resolved<'_> {
-    /// The weight of the strongest alternative.
-    fn best(&self) -> f32 {
-        self.alternatives
-            .iter()
-            .map(|(_, w, _)| *w)
-            .fold(0.0, f32::max)
-    }
-}
+/// Term id, weight × IDF, and the alternative.
+type Resolution<'q> = (u32, f32, &'q Alternative);
 
 /// Where a collection's term ids come from.
 #[derive(Clone, Copy)]
@@ -77,6 +76,9 @@ pub enum TermIds<'t> {
 pub struct Scorer<'a> {
     index: &'a Bm25Index,
     resolved: Vec<Resolved<'a>>,
+    /// The alternatives of every resolved word, shared by the scorers of collections with the
+    /// same terms and IDF.
+    alternatives: Rc<[Resolution<'a>]>,
     ideal: f32,
 }
 
@@ -91,49 +93,80 @@ impl<'a> Scorer<'a> {
     ) -> Self {
         let mut ideal = 0.0;
         let mut resolved = Vec::with_capacity(query.terms.len());
+        let mut alternatives: Vec<Resolution<'a>> = Vec::with_capacity(4 * query.terms.len());
         for term in &query.terms {
             let ids = |i: usize| match terms {
                 TermIds::Catalog => term.catalog_ids()[i],
                 TermIds::Of(terms) => terms.get(&term.alternatives()[i].stem),
             };
             let known = ids(0).is_some();
-            let alternatives: Vec<(u32, f32, &Alternative)> = term
-                .alternatives()
-                .iter()
-                .enumerate()
-                .filter_map(|(i, alternative)| {
+            let start = alternatives.len();
+            alternatives.extend(term.alternatives().iter().enumerate().filter_map(
+                |(i, alternative)| {
                     let id = ids(i)?;
                     let adjust = match alternative.via {
                         Via::Synonym(_) | Via::Translation(_) if known => KNOWN_WORD_EXPANSION,
                         _ => 1.0,
                     };
                     Some((id, alternative.weight * adjust * idf(id), alternative))
-                })
-                .collect();
-            let best = alternatives.iter().map(|(_, w, _)| *w).fold(0.0, f32::max);
+                },
+            ));
+            let best = alternatives[start..]
+                .iter()
+                .map(|(_, w, _)| *w)
+                .fold(0.0, f32::max);
             // An alternative far weaker than the word's best is mostly a common word (a short
             // compound part, a broad synonym): it moves scores little and costs the most.
-            let mut alternatives = alternatives;
-            alternatives.retain(|(_, w, _)| *w >= ALTERNATIVE_MIN_SHARE * best);
-            if alternatives.is_empty() {
+            let mut kept = start;
+            for i in start..alternatives.len() {
+                if alternatives[i].1 >= ALTERNATIVE_MIN_SHARE * best {
+                    alternatives.swap(kept, i);
+                    kept += 1;
+                }
+            }
+            alternatives.truncate(kept);
+            if kept == start {
                 ideal += term.weight * unknown_idf * UNKNOWN_SHARE;
             } else {
                 ideal += term.weight * best.max(unknown_idf * UNKNOWN_SHARE);
-                resolved.push(Resolved { term, alternatives });
+                let span = |at: usize| u32::try_from(at).expect("fewer than 2^32 alternatives");
+                resolved.push(Resolved {
+                    term,
+                    start: span(start),
+                    end: span(kept),
+                    best,
+                });
             }
         }
         Self {
             index,
             resolved,
+            alternatives: alternatives.into(),
             ideal,
         }
+    }
+
+    /// The same query against another collection of the same terms and IDF (the catalog's
+    /// networks, initiatives and beacons), resolved once.
+    pub fn on(&self, index: &'a Bm25Index) -> Self {
+        Self {
+            index,
+            resolved: self.resolved.clone(),
+            alternatives: self.alternatives.clone(),
+            ideal: self.ideal,
+        }
+    }
+
+    /// The alternatives of a resolved word.
+    fn alternatives_of(&self, resolved: &Resolved<'a>) -> &[Resolution<'a>] {
+        &self.alternatives[resolved.start as usize..resolved.end as usize]
     }
 
     /// Scores with only the `count` query words that can contribute most (weight × IDF),
     /// dropping the common words whose long postings cost the most and weigh the least. The
     /// ideal keeps every word, so scores stay comparable.
     pub fn strongest(mut self, count: usize) -> Self {
-        let potential = |r: &Resolved<'_>| r.term.weight * r.best();
+        let potential = |r: &Resolved<'_>| r.term.weight * r.best;
         self.resolved
             .sort_by(|a, b| potential(b).total_cmp(&potential(a)));
         self.resolved.truncate(count);
@@ -166,9 +199,9 @@ impl<'a> Scorer<'a> {
                 totals, touched, ..
             } = scratch;
             for resolved in self.resolved.iter().take(words) {
-                let best = resolved.best();
+                let best = resolved.best;
                 let scale = resolved.term.weight / self.ideal;
-                for (id, weight, _) in &resolved.alternatives {
+                for (id, weight, _) in self.alternatives_of(resolved) {
                     if *weight < CANDIDATE_ALTERNATIVE_SHARE * best {
                         continue;
                     }
@@ -199,7 +232,7 @@ impl<'a> Scorer<'a> {
         let mut best = vec![0.0f32; docs.len()];
         for resolved in &self.resolved {
             best.fill(0.0);
-            for (id, weight, _) in &resolved.alternatives {
+            for (id, weight, _) in self.alternatives_of(resolved) {
                 let mut cursor = self.index.postings(*id).cursor();
                 for ((doc, _), best) in docs.iter().zip(best.iter_mut()) {
                     let frequency = cursor.seek(*doc);
@@ -235,7 +268,10 @@ impl<'a> Scorer<'a> {
                     .take(limit)
                     .map(|(_, term, alternative)| {
                         let resolved = &self.resolved[*term];
-                        reason(resolved.term, resolved.alternatives[*alternative].2)
+                        reason(
+                            resolved.term,
+                            self.alternatives_of(resolved)[*alternative].2,
+                        )
                     })
                     .collect();
                 (doc, score, reasons)
@@ -261,7 +297,8 @@ impl<'a> Scorer<'a> {
             } = scratch;
             for (term, resolved) in self.resolved.iter().enumerate() {
                 let scale = resolved.term.weight / self.ideal;
-                if let [(id, weight, _)] = resolved.alternatives.as_slice() {
+                let alternatives = self.alternatives_of(resolved);
+                if let [(id, weight, _)] = alternatives {
                     // One way to meet the word: straight into the totals.
                     for (doc, frequency) in self.index.postings(*id).iter() {
                         let value = weight * self.index.saturation(doc, frequency);
@@ -274,7 +311,7 @@ impl<'a> Scorer<'a> {
                     }
                     continue;
                 }
-                for (alternative, (id, weight, _)) in resolved.alternatives.iter().enumerate() {
+                for (alternative, (id, weight, _)) in alternatives.iter().enumerate() {
                     for (doc, frequency) in self.index.postings(*id).iter() {
                         let value = weight * self.index.saturation(doc, frequency);
                         let slot = &mut best[doc as usize];
@@ -315,8 +352,7 @@ impl<'a> Scorer<'a> {
             .resolved
             .iter()
             .filter_map(|resolved| {
-                resolved
-                    .alternatives
+                self.alternatives_of(resolved)
                     .iter()
                     .filter_map(|(id, weight, alternative)| {
                         let frequency = self.index.frequency(doc, *id);
