@@ -1444,8 +1444,10 @@ macro_rules! impl_sql_store {
                 }
             }
 
-            /// Writes every idea of `batch` in one transaction, each in a savepoint, and commits;
-            /// each idea's result.
+            /// Writes every idea of `batch` in one transaction and commits; each idea's result.
+            /// An idea with an idempotency key is written in a savepoint, so that a taken key
+            /// fails it alone; an idea without one can only fail with the transaction (nothing
+            /// else of it is unique), which then fails the whole batch.
             async fn write_batch(
                 pool: &sqlx::Pool<$db>,
                 batch: &[$crate::store::IdeaWrite],
@@ -1454,6 +1456,11 @@ macro_rules! impl_sql_store {
                 let mut tx = pool.begin_with(Self::BEGIN_WRITE).await?;
                 let mut results = Vec::with_capacity(batch.len());
                 for write in batch {
+                    if write.key.is_none() {
+                        insert_idea_in!(tx, &write.idea, None);
+                        results.push(Ok(()));
+                        continue;
+                    }
                     let mut savepoint = tx.begin().await?;
                     let written = async {
                         insert_idea_in!(savepoint, &write.idea, write.key.as_ref());
