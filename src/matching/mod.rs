@@ -269,8 +269,14 @@ impl Matcher {
                     .analyze(text, language, &self.analyzer, &vocabulary)
             })
         };
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        if threads < 2 || ideas.len() < 64 {
+        // A few ideas (a submission) are prepared here; asking for the cores reads cgroup
+        // files, which costs more than preparing one idea.
+        let threads = if ideas.len() < 64 {
+            1
+        } else {
+            std::thread::available_parallelism().map_or(1, usize::from)
+        };
+        if threads < 2 {
             return ideas.iter().map(|(_, idea)| prepare(idea)).collect();
         }
         let chunk = ideas.len().div_ceil(threads);
