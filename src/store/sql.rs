@@ -8,66 +8,80 @@
 //! [`GroupCommit`](crate::store::group_commit::GroupCommit), from `idea_writer`), `BEGIN_WRITE`
 //! and `run_migrations`.
 
-/// Appends an [`IdeaEvent`](crate::domain::IdeaEvent) to the feed inside the write
-/// transaction `$tx`; evaluates to its position. The counter row is locked until the
-/// transaction ends, so appends commit in position order on every backend.
-macro_rules! append_event {
-    ($tx:expr, $event:expr) => {{
-        let event: &$crate::domain::IdeaEvent = $event;
-        let (position,): (i64,) = sqlx::query_as(
-            "UPDATE feed_counter SET position = position + 1 WHERE id = 1 RETURNING position",
-        )
-        .fetch_one(&mut *$tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO feed_entries (position, network, idea_id, event, status, at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(position)
-        .bind(&event.network)
-        .bind(event.idea_id)
-        .bind(event.event.code())
-        .bind(event.status.code())
-        .bind(event.at)
-        .execute(&mut *$tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO webhook_outbox (webhook_id, position, message_id, created_at, next_attempt_at)
-             SELECT s.webhook_id, $1, $2, $3, $3 FROM webhook_subscriptions s
-             JOIN webhooks w ON w.id = s.webhook_id
-             WHERE s.network = $4 AND s.event = $5 AND w.disabled_at IS NULL",
-        )
-        .bind(position)
-        .bind(format!("msg_{}", uuid::Uuid::now_v7().simple()))
-        .bind(event.at)
-        .bind(&event.network)
-        .bind(event.event.code())
-        .execute(&mut *$tx)
-        .await?;
-        position
+/// Appends [`IdeaEvent`](crate::domain::IdeaEvent)s to the feed inside the write transaction
+/// `$tx`, in order, each with a webhook delivery per subscription to it: three statements
+/// however many. The counter row is locked until the transaction ends, so appends commit in
+/// position order on every backend.
+macro_rules! append_events {
+    ($db:ty, $tx:expr, $events:expr) => {{
+        let events: &[$crate::domain::IdeaEvent] = $events;
+        if !events.is_empty() {
+            let count = i64::try_from(events.len()).expect("a batch of fewer than 2^63 events");
+            let (last,): (i64,) = sqlx::query_as(
+                "UPDATE feed_counter SET position = position + $1 WHERE id = 1 RETURNING position",
+            )
+            .bind(count)
+            .fetch_one(&mut *$tx)
+            .await?;
+            let positioned = || events.iter().zip(last - count + 1..);
+            let mut entries = sqlx::QueryBuilder::<$db>::new(
+                "INSERT INTO feed_entries (position, network, idea_id, event, status, at) ",
+            );
+            entries.push_values(positioned(), |mut row, (event, position)| {
+                row.push_bind(position)
+                    .push_bind(&event.network)
+                    .push_bind(event.idea_id)
+                    .push_bind(event.event.code())
+                    .push_bind(event.status.code())
+                    .push_bind(event.at);
+            });
+            entries.build().persistent(false).execute(&mut *$tx).await?;
+            let mut outbox = sqlx::QueryBuilder::<$db>::new(
+                "WITH e (position, network, event, message_id, at) AS (",
+            );
+            outbox.push_values(positioned(), |mut row, (event, position)| {
+                row.push_bind(position)
+                    .push_bind(&event.network)
+                    .push_bind(event.event.code())
+                    .push_bind(format!("msg_{}", uuid::Uuid::now_v7().simple()))
+                    .push_bind(event.at);
+            });
+            outbox.push(
+                ") INSERT INTO webhook_outbox (webhook_id, position, message_id, created_at, next_attempt_at)
+                 SELECT s.webhook_id, e.position, e.message_id, e.at, e.at FROM e
+                 JOIN webhook_subscriptions s ON s.network = e.network AND s.event = e.event
+                 JOIN webhooks w ON w.id = s.webhook_id
+                 WHERE w.disabled_at IS NULL",
+            );
+            outbox.build().persistent(false).execute(&mut *$tx).await?;
+        }
     }};
 }
 
-/// Inserts a [`HistoryEntry`](crate::domain::HistoryEntry) inside the transaction `$tx`.
+/// Inserts [`HistoryEntry`](crate::domain::HistoryEntry)s inside the transaction `$tx`, in
+/// one statement: `$rows` gives (idea id, key id, network it came from, entry) for each.
 macro_rules! insert_history {
-    ($tx:expr, $idea_id:expr, $key_id:expr, $from_network:expr, $entry:expr) => {{
-        let entry: &$crate::domain::HistoryEntry = $entry;
-        sqlx::query(
-            "INSERT INTO idea_history (id, idea_id, at, actor, key_id, decision, from_network, network, status, note)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(uuid::Uuid::now_v7())
-        .bind($idea_id)
-        .bind(entry.at)
-        .bind(entry.actor.code())
-        .bind($key_id)
-        .bind(entry.decision.map($crate::domain::DecisionKind::code))
-        .bind($from_network)
-        .bind(&entry.network)
-        .bind(entry.status.code())
-        .bind(&entry.note)
-        .execute(&mut *$tx)
-        .await?;
+    ($db:ty, $tx:expr, $rows:expr) => {{
+        let mut insert = sqlx::QueryBuilder::<$db>::new(
+            "INSERT INTO idea_history (id, idea_id, at, actor, key_id, decision, from_network, network, status, note) ",
+        );
+        insert.push_values($rows, |mut row, (idea_id, key_id, from_network, entry)| {
+            let idea_id: uuid::Uuid = idea_id;
+            let key_id: Option<uuid::Uuid> = key_id;
+            let from_network: Option<&str> = from_network;
+            let entry: &$crate::domain::HistoryEntry = entry;
+            row.push_bind(uuid::Uuid::now_v7())
+                .push_bind(idea_id)
+                .push_bind(entry.at)
+                .push_bind(entry.actor.code())
+                .push_bind(key_id)
+                .push_bind(entry.decision.map($crate::domain::DecisionKind::code))
+                .push_bind(from_network)
+                .push_bind(&entry.network)
+                .push_bind(entry.status.code())
+                .push_bind(&entry.note);
+        });
+        insert.build().persistent(false).execute(&mut *$tx).await?;
     }};
 }
 
@@ -181,80 +195,101 @@ macro_rules! forget_similar {
     }};
 }
 
-/// Writes a new idea inside the write transaction `$tx`: its row, its first history entry, a
-/// routed idea's feed entry (with its webhook deliveries) and, when given, its idempotency key.
-macro_rules! insert_idea_in {
-    ($tx:expr, $stored:expr, $key:expr) => {{
-        let stored: &$crate::domain::StoredIdea = $stored;
-        let key: Option<&$crate::store::IdempotencyRecord> = $key;
-        let idea = &stored.idea;
-        let location = idea.location.clone().unwrap_or_default();
-        let contact = idea.contact.clone().unwrap_or_default();
+/// Inserts new ideas inside the transaction `$tx` with their first history entries and the
+/// feed events of the routed ones, a few statements however many ideas (at most
+/// [`IDEAS_PER_STATEMENT`](crate::store::sql::IDEAS_PER_STATEMENT) rows each, within both backends' limits on parameters).
+macro_rules! insert_ideas_in {
+    ($db:ty, $tx:expr, $ideas:expr) => {{
+        let ideas: &[&$crate::domain::StoredIdea] = $ideas;
+        for chunk in ideas.chunks($crate::store::sql::IDEAS_PER_STATEMENT) {
+            let mut insert = sqlx::QueryBuilder::<$db>::new(
+                "INSERT INTO ideas (id, title, problem, helpers, motivation, existing_initiatives, new_alliances,
+                   postcode, place, language, contact_name, contact_email, contact_phone,
+                   consent_contact, consent_share, consent_publish, status, citizen_token_hash, created_at, updated_at,
+                   network, matching, beacons) ",
+            );
+            insert.push_values(chunk, |mut row, stored| {
+                let idea = &stored.idea;
+                let location = idea.location.clone().unwrap_or_default();
+                let contact = idea.contact.clone().unwrap_or_default();
+                row.push_bind(stored.id)
+                    .push_bind(&idea.title)
+                    .push_bind(&idea.answers.problem)
+                    .push_bind(&idea.answers.helpers)
+                    .push_bind(&idea.answers.motivation)
+                    .push_bind(&idea.answers.existing_initiatives)
+                    .push_bind(&idea.answers.new_alliances)
+                    .push_bind(location.postcode)
+                    .push_bind(location.place)
+                    .push_bind(idea.language.map($crate::domain::Language::code))
+                    .push_bind(contact.name)
+                    .push_bind(contact.email)
+                    .push_bind(contact.phone)
+                    .push_bind(idea.consent.contact)
+                    .push_bind(idea.consent.share_contact_with_partners)
+                    .push_bind(idea.consent.publish)
+                    .push_bind(stored.status.code())
+                    .push_bind(&stored.citizen_token_hash)
+                    .push_bind(stored.created_at)
+                    .push_bind(stored.updated_at)
+                    .push_bind(&stored.network)
+                    .push_bind(stored.matching.as_ref().map(sqlx::types::Json))
+                    .push_bind($crate::store::beacon_list(&stored.beacons()));
+            });
+            insert.build().persistent(false).execute(&mut *$tx).await?;
+            let firsts: Vec<$crate::domain::HistoryEntry> = chunk
+                .iter()
+                .map(|stored| $crate::domain::HistoryEntry {
+                    at: stored.created_at,
+                    actor: $crate::domain::ActorKind::Matching,
+                    actor_network: None,
+                    decision: None,
+                    status: stored.status,
+                    network: stored.network.clone(),
+                    note: None,
+                })
+                .collect();
+            insert_history!(
+                $db,
+                $tx,
+                chunk.iter().zip(&firsts).map(|(stored, first)| (stored.id, None, None, first))
+            );
+            let events: Vec<$crate::domain::IdeaEvent> = chunk
+                .iter()
+                .filter_map(|stored| {
+                    Some($crate::domain::IdeaEvent {
+                        network: stored.network.clone()?,
+                        idea_id: stored.id,
+                        event: $crate::domain::EventType::IdeaRouted,
+                        status: stored.status,
+                        at: stored.created_at,
+                    })
+                })
+                .collect();
+            append_events!($db, $tx, &events);
+        }
+    }};
+}
+
+/// Rows of new ideas per statement: 23 parameters each, within SQLite's 32,766 and
+/// PostgreSQL's 65,535.
+pub(crate) const IDEAS_PER_STATEMENT: usize = 500;
+
+/// Remembers an `Idempotency-Key` inside the transaction `$tx`.
+macro_rules! insert_idempotency_key {
+    ($tx:expr, $key:expr) => {{
+        let key: &$crate::store::IdempotencyRecord = $key;
         sqlx::query(
-            "INSERT INTO ideas (id, title, problem, helpers, motivation, existing_initiatives, new_alliances,
-               postcode, place, language, contact_name, contact_email, contact_phone,
-               consent_contact, consent_share, consent_publish, status, citizen_token_hash, created_at, updated_at,
-               network, matching, beacons)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+            "INSERT INTO idempotency_keys (key_hash, request_hash, idea_id, sealed_token, created_at)
+             VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(stored.id)
-        .bind(&idea.title)
-        .bind(&idea.answers.problem)
-        .bind(&idea.answers.helpers)
-        .bind(&idea.answers.motivation)
-        .bind(&idea.answers.existing_initiatives)
-        .bind(&idea.answers.new_alliances)
-        .bind(location.postcode)
-        .bind(location.place)
-        .bind(idea.language.map($crate::domain::Language::code))
-        .bind(contact.name)
-        .bind(contact.email)
-        .bind(contact.phone)
-        .bind(idea.consent.contact)
-        .bind(idea.consent.share_contact_with_partners)
-        .bind(idea.consent.publish)
-        .bind(stored.status.code())
-        .bind(&stored.citizen_token_hash)
-        .bind(stored.created_at)
-        .bind(stored.updated_at)
-        .bind(&stored.network)
-        .bind(stored.matching.as_ref().map(sqlx::types::Json))
-        .bind($crate::store::beacon_list(&stored.beacons()))
+        .bind(&key.key_hash)
+        .bind(&key.request_hash)
+        .bind(key.idea_id)
+        .bind(&key.sealed_token)
+        .bind(key.created_at)
         .execute(&mut *$tx)
         .await?;
-        let first = $crate::domain::HistoryEntry {
-            at: stored.created_at,
-            actor: $crate::domain::ActorKind::Matching,
-            actor_network: None,
-            decision: None,
-            status: stored.status,
-            network: stored.network.clone(),
-            note: None,
-        };
-        insert_history!($tx, stored.id, None::<uuid::Uuid>, None::<&str>, &first);
-        if let Some(network) = &stored.network {
-            let event = $crate::domain::IdeaEvent {
-                network: network.clone(),
-                idea_id: stored.id,
-                event: $crate::domain::EventType::IdeaRouted,
-                status: stored.status,
-                at: stored.created_at,
-            };
-            append_event!($tx, &event);
-        }
-        if let Some(key) = key {
-            sqlx::query(
-                "INSERT INTO idempotency_keys (key_hash, request_hash, idea_id, sealed_token, created_at)
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(&key.key_hash)
-            .bind(&key.request_hash)
-            .bind(key.idea_id)
-            .bind(&key.sealed_token)
-            .bind(key.created_at)
-            .execute(&mut *$tx)
-            .await?;
-        }
     }};
 }
 
@@ -951,10 +986,12 @@ macro_rules! impl_sql_store {
                 if updated.rows_affected() != 1 {
                     return Ok(false);
                 }
-                insert_history!(tx, change.idea_id, Some(change.key_id), change.from_network.as_deref(), entry);
-                for event in &change.events {
-                    append_event!(tx, event);
-                }
+                insert_history!(
+                    $db,
+                    tx,
+                    [(change.idea_id, Some(change.key_id), change.from_network.as_deref(), entry)]
+                );
+                append_events!($db, tx, &change.events);
                 tx.commit().await?;
                 Ok(true)
             }
@@ -997,16 +1034,17 @@ macro_rules! impl_sql_store {
                 .bind(id)
                 .fetch_all(&mut *tx)
                 .await?;
-                for (network,) in told {
-                    let event = $crate::domain::IdeaEvent {
+                let events: Vec<$crate::domain::IdeaEvent> = told
+                    .into_iter()
+                    .map(|(network,)| $crate::domain::IdeaEvent {
                         network,
                         idea_id: id,
                         event: $crate::domain::EventType::IdeaErased,
                         status: $crate::domain::IdeaStatus::Erased,
                         at,
-                    };
-                    append_event!(tx, &event);
-                }
+                    })
+                    .collect();
+                append_events!($db, tx, &events);
                 tx.commit().await?;
                 self.forget_freed_pages().await?;
                 Ok(true)
@@ -1454,16 +1492,22 @@ macro_rules! impl_sql_store {
             ) -> Result<Vec<Result<(), $crate::store::StoreError>>, $crate::store::StoreError> {
                 use sqlx::Acquire;
                 let mut tx = pool.begin_with(Self::BEGIN_WRITE).await?;
+                let plain: Vec<&$crate::domain::StoredIdea> = batch
+                    .iter()
+                    .filter(|write| write.key.is_none())
+                    .map(|write| &write.idea)
+                    .collect();
+                insert_ideas_in!($db, tx, &plain);
                 let mut results = Vec::with_capacity(batch.len());
                 for write in batch {
-                    if write.key.is_none() {
-                        insert_idea_in!(tx, &write.idea, None);
+                    let Some(key) = &write.key else {
                         results.push(Ok(()));
                         continue;
-                    }
+                    };
                     let mut savepoint = tx.begin().await?;
                     let written = async {
-                        insert_idea_in!(savepoint, &write.idea, write.key.as_ref());
+                        insert_ideas_in!($db, savepoint, &[&write.idea]);
+                        insert_idempotency_key!(savepoint, key);
                         Ok::<(), $crate::store::StoreError>(())
                     }
                     .await;
