@@ -4,9 +4,9 @@
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::analyzer::Analyzer;
 use super::catalog::CatalogVocabulary;
@@ -165,7 +165,9 @@ fn service_request(words: &[&str]) -> Option<String> {
         .iter()
         .map(|w| super::analyzer::fold_digraphs(w).map_or(Cow::Borrowed(*w), Cow::Owned))
         .collect();
-    if let Some(word) = folded.iter().find(|w| SERVICE_WORDS.contains(&w.as_ref())) {
+    static SERVICE: LazyLock<HashSet<&'static str>> =
+        LazyLock::new(|| SERVICE_WORDS.iter().copied().collect());
+    if let Some(word) = folded.iter().find(|w| SERVICE.contains(w.as_ref())) {
         return Some(word.to_string());
     }
     SERVICE_QUESTIONS.iter().find_map(|phrase| {
