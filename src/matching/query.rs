@@ -182,31 +182,36 @@ fn service_request(words: &[&str]) -> Option<String> {
 #[derive(Default)]
 struct FieldWords {
     text: String,
-    /// The field (a position in [`FIELD_WEIGHTS`]) and where in `text` each word is.
-    words: Vec<(usize, Range<usize>)>,
+    /// Where in `text` each word is, field after field.
+    words: Vec<Range<usize>>,
+    /// Where each field's words are in `words` (by position in [`FIELD_WEIGHTS`]).
+    fields: [Range<usize>; FIELD_WEIGHTS.len()],
 }
 
 impl FieldWords {
-    fn read(fields: &[Option<&str>]) -> Self {
+    fn read(fields: &[Option<&str>; FIELD_WEIGHTS.len()]) -> Self {
         let mut words = FieldWords::default();
         for (field, text) in fields.iter().enumerate() {
+            let first = words.words.len();
             if let Some(text) = text {
                 Analyzer::each_word(text, |word| {
                     let start = words.text.len();
                     words.text.push_str(word);
-                    words.words.push((field, start..words.text.len()));
+                    words.words.push(start..words.text.len());
                 });
             }
+            words.fields[field] = first..words.words.len();
         }
         words
     }
 
     /// The words of the fields `fields`, in order.
     fn of(&self, fields: Range<usize>) -> impl Iterator<Item = &str> {
-        self.words
+        let first = self.fields[fields.start].start;
+        let end = self.fields[fields.end - 1].end;
+        self.words[first..end]
             .iter()
-            .filter(move |(field, _)| fields.contains(field))
-            .map(|(_, at)| &self.text[at.clone()])
+            .map(|at| &self.text[at.clone()])
     }
 }
 
