@@ -6,7 +6,31 @@
 //! for `SqlitePool` and `PgPool`, so each backend gets its own typed implementation that the
 //! compiler checks. A backend supplies `pool`, `ideas` (its
 //! [`GroupCommit`](crate::store::group_commit::GroupCommit), from `idea_writer`), `BEGIN_WRITE`
-//! and `run_migrations`.
+//! and `run_migrations`, and for queries about many ideas at once `id_list` (a list of ids as
+//! one parameter) with, as the macro's last argument, the SQL that tests a column against the
+//! list bound as `$1`.
+
+/// The columns of an idea's text, in the order of [`IdeaTextRow`](crate::store::rows::IdeaTextRow).
+macro_rules! idea_text_columns {
+    () => {
+        "id, title, problem, helpers, motivation, existing_initiatives, new_alliances, postcode, \
+         place, language"
+    };
+}
+
+/// The columns of [`HistoryRow`](crate::store::rows::HistoryRow).
+macro_rules! history_columns {
+    () => {
+        "idea_id, at, actor, decision, from_network, network, status, note"
+    };
+}
+
+/// Published ideas that the public sees (in its list and among similar ideas).
+macro_rules! is_public {
+    () => {
+        "consent_publish AND hidden_at IS NULL AND status <> 'erased'"
+    };
+}
 
 /// Appends an [`IdeaEvent`](crate::domain::IdeaEvent) to the feed inside the write
 /// transaction `$tx`; evaluates to its position. The counter row is locked until the
@@ -259,7 +283,7 @@ macro_rules! insert_idea_in {
 }
 
 macro_rules! impl_sql_store {
-    ($store:ty, $db:ty) => {
+    ($store:ty, $db:ty, $in_id_list:literal) => {
         #[async_trait::async_trait]
         impl $crate::store::Store for $store {
             async fn migrate(&self) -> Result<(), $crate::store::StoreError> {
@@ -591,6 +615,21 @@ macro_rules! impl_sql_store {
                 row.map(TryInto::try_into).transpose()
             }
 
+            async fn get_ideas(
+                &self,
+                ids: &[uuid::Uuid],
+            ) -> Result<Vec<$crate::domain::StoredIdea>, $crate::store::StoreError> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let rows: Vec<$crate::store::rows::IdeaRow> =
+                    sqlx::query_as(concat!("SELECT * FROM ideas WHERE id ", $in_id_list))
+                        .bind(Self::id_list(ids))
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
             async fn find_idempotency_key(
                 &self,
                 key_hash: &[u8],
@@ -618,10 +657,10 @@ macro_rules! impl_sql_store {
                 limit: u32,
             ) -> Result<Vec<(uuid::Uuid, $crate::domain::IdeaText)>, $crate::store::StoreError> {
                 // Only the text: the stored matching and the contact data are not needed.
-                const QUERY: &str = "SELECT id, title, problem, helpers, motivation, \
-                    existing_initiatives, new_alliances, postcode, place, language FROM ideas \
-                    WHERE consent_publish AND hidden_at IS NULL AND status <> 'erased' \
-                    AND id > $1 ORDER BY id LIMIT $2";
+                const QUERY: &str = concat!(
+                    "SELECT ", idea_text_columns!(), " FROM ideas WHERE ", is_public!(),
+                    " AND id > $1 ORDER BY id LIMIT $2"
+                );
                 let rows: Vec<$crate::store::rows::IdeaTextRow> = sqlx::query_as(QUERY)
                     .bind(after.unwrap_or(uuid::Uuid::nil()))
                     .bind(i64::from(limit))
@@ -826,13 +865,35 @@ macro_rules! impl_sql_store {
                 )
                 .bind(filter.status.map($crate::domain::IdeaStatus::code))
                 .bind(&filter.network)
-                .bind(filter.beacon.as_ref().map(|b| format!("%,{b},%")))
+                .bind(filter.beacon.as_deref().map($crate::store::beacon_pattern))
                 .bind(&filter.postcode)
                 .bind(filter.created_from)
                 .bind(filter.created_to)
                 .bind(filter.text.as_deref().map($crate::store::contains_pattern))
                 .bind(filter.hidden)
                 .bind(filter.published)
+                .bind(before.unwrap_or(uuid::Uuid::max()))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn list_public_ideas(
+                &self,
+                network: Option<&str>,
+                beacon: Option<&str>,
+                before: Option<uuid::Uuid>,
+                limit: u32,
+            ) -> Result<Vec<$crate::store::PublicIdea>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::PublicIdeaRow> = sqlx::query_as(concat!(
+                    "SELECT ", idea_text_columns!(), ", status, network, beacons, created_at
+                     FROM ideas WHERE ", is_public!(), " AND ($1 IS NULL OR network = $1)
+                       AND ($2 IS NULL OR beacons LIKE $2) AND id < $3
+                     ORDER BY id DESC LIMIT $4"
+                ))
+                .bind(network)
+                .bind(beacon.map($crate::store::beacon_pattern))
                 .bind(before.unwrap_or(uuid::Uuid::max()))
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
@@ -1079,23 +1140,45 @@ macro_rules! impl_sql_store {
                 &self,
                 idea_id: uuid::Uuid,
             ) -> Result<Vec<$crate::domain::HistoryEntry>, $crate::store::StoreError> {
-                let rows: Vec<$crate::store::rows::HistoryRow> = sqlx::query_as(
-                    "SELECT idea_id, at, actor, decision, from_network, network, status, note
-                     FROM idea_history WHERE idea_id = $1 ORDER BY id",
-                )
+                let rows: Vec<$crate::store::rows::HistoryRow> = sqlx::query_as(concat!(
+                    "SELECT ", history_columns!(), " FROM idea_history WHERE idea_id = $1 ORDER BY id"
+                ))
                 .bind(idea_id)
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
+            async fn idea_histories(
+                &self,
+                ids: &[uuid::Uuid],
+            ) -> Result<
+                std::collections::HashMap<uuid::Uuid, Vec<$crate::domain::HistoryEntry>>,
+                $crate::store::StoreError,
+            > {
+                let mut histories = std::collections::HashMap::<_, Vec<_>>::new();
+                if ids.is_empty() {
+                    return Ok(histories);
+                }
+                let rows: Vec<$crate::store::rows::HistoryRow> = sqlx::query_as(concat!(
+                    "SELECT ", history_columns!(), " FROM idea_history WHERE idea_id ",
+                    $in_id_list, " ORDER BY id"
+                ))
+                .bind(Self::id_list(ids))
+                .fetch_all(&self.pool)
+                .await?;
+                for row in rows {
+                    histories.entry(row.idea_id).or_default().push(row.try_into()?);
+                }
+                Ok(histories)
+            }
+
             async fn list_routing_feedback(
                 &self,
             ) -> Result<Vec<$crate::domain::RoutingFeedback>, $crate::store::StoreError> {
-                let rows: Vec<$crate::store::rows::HistoryRow> = sqlx::query_as(
-                    "SELECT idea_id, at, actor, decision, from_network, network, status, note
-                     FROM idea_history WHERE decision IS NOT NULL ORDER BY id",
-                )
+                let rows: Vec<$crate::store::rows::HistoryRow> = sqlx::query_as(concat!(
+                    "SELECT ", history_columns!(), " FROM idea_history WHERE decision IS NOT NULL ORDER BY id"
+                ))
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter().map(TryInto::try_into).collect()
