@@ -6,31 +6,7 @@
 //! for `SqlitePool` and `PgPool`, so each backend gets its own typed implementation that the
 //! compiler checks. A backend supplies `pool`, `ideas` (its
 //! [`GroupCommit`](crate::store::group_commit::GroupCommit), from `idea_writer`), `BEGIN_WRITE`
-//! and `run_migrations`, and for queries about many ideas at once `id_list` (a list of ids as
-//! one parameter) with, as the macro's last argument, the SQL that tests a column against the
-//! list bound as `$1`.
-
-/// The columns of an idea's text, in the order of [`IdeaTextRow`](crate::store::rows::IdeaTextRow).
-macro_rules! idea_text_columns {
-    () => {
-        "id, title, problem, helpers, motivation, existing_initiatives, new_alliances, postcode, \
-         place, language"
-    };
-}
-
-/// The columns of [`HistoryRow`](crate::store::rows::HistoryRow).
-macro_rules! history_columns {
-    () => {
-        "idea_id, at, actor, decision, from_network, network, status, note"
-    };
-}
-
-/// Published ideas that the public sees (in its list and among similar ideas).
-macro_rules! is_public {
-    () => {
-        "consent_publish AND hidden_at IS NULL AND status <> 'erased'"
-    };
-}
+//! and `run_migrations`.
 
 /// Appends an [`IdeaEvent`](crate::domain::IdeaEvent) to the feed inside the write
 /// transaction `$tx`; evaluates to its position. The counter row is locked until the
@@ -282,6 +258,13 @@ macro_rules! insert_idea_in {
     }};
 }
 
+/// The [`Store`](crate::store::Store) of a backend `$store` on `sqlx::Pool<$db>`. For queries
+/// about many ideas at once, the backend supplies `id_list` (a list of ids as one parameter)
+/// and, as `$in_id_list`, the SQL that tests a column against that list bound as `$1`.
+///
+/// A limit is bound as `LIMIT CAST($n AS BIGINT)`, never as the bare parameter: SQLite's planner
+/// reads the value of a bare parameter there, so the statement is prepared again each time it is
+/// bound, which costs more than running the query on a page of 20.
 macro_rules! impl_sql_store {
     ($store:ty, $db:ty, $in_id_list:literal) => {
         #[async_trait::async_trait]
@@ -541,7 +524,7 @@ macro_rules! impl_sql_store {
                      WHERE ($1 IS NULL OR network = $1) AND slug > $2
                        AND retired_at IS NULL
                        AND network IN (SELECT slug FROM networks WHERE retired_at IS NULL)
-                     ORDER BY slug LIMIT $3",
+                     ORDER BY slug LIMIT CAST($3 AS BIGINT)",
                 )
                 .bind(network)
                 .bind(after.unwrap_or_default())
@@ -659,7 +642,7 @@ macro_rules! impl_sql_store {
                 // Only the text: the stored matching and the contact data are not needed.
                 const QUERY: &str = concat!(
                     "SELECT ", idea_text_columns!(), " FROM ideas WHERE ", is_public!(),
-                    " AND id > $1 ORDER BY id LIMIT $2"
+                    " AND id > $1 ORDER BY id LIMIT CAST($2 AS BIGINT)"
                 );
                 let rows: Vec<$crate::store::rows::IdeaTextRow> = sqlx::query_as(QUERY)
                     .bind(after.unwrap_or(uuid::Uuid::nil()))
@@ -681,7 +664,7 @@ macro_rules! impl_sql_store {
                      WHERE id IN (
                        SELECT id FROM ideas WHERE updated_at < $1
                          AND (contact_name IS NOT NULL OR contact_email IS NOT NULL OR contact_phone IS NOT NULL)
-                       LIMIT $2)",
+                       LIMIT CAST($2 AS BIGINT))",
                 )
                 .bind(cutoff)
                 .bind(i64::from(limit))
@@ -721,7 +704,7 @@ macro_rules! impl_sql_store {
             ) -> Result<Vec<$crate::store::PublicationChange>, $crate::store::StoreError> {
                 let changes: Vec<(i64, uuid::Uuid, bool)> = sqlx::query_as(
                     "SELECT position, idea_id, published FROM publication_log
-                     WHERE position > $1 AND position <= $2 ORDER BY position LIMIT $3",
+                     WHERE position > $1 AND position <= $2 ORDER BY position LIMIT CAST($3 AS BIGINT)",
                 )
                 .bind(after)
                 .bind(until)
@@ -801,7 +784,7 @@ macro_rules! impl_sql_store {
                 limit: u32,
             ) -> Result<Vec<$crate::domain::ApiKey>, $crate::store::StoreError> {
                 let rows: Vec<$crate::store::rows::ApiKeyRow> = sqlx::query_as(
-                    "SELECT * FROM api_keys WHERE id > $1 ORDER BY id LIMIT $2",
+                    "SELECT * FROM api_keys WHERE id > $1 ORDER BY id LIMIT CAST($2 AS BIGINT)",
                 )
                 .bind(after.unwrap_or(uuid::Uuid::nil()))
                 .bind(i64::from(limit))
@@ -861,7 +844,7 @@ macro_rules! impl_sql_store {
                        AND ($8 IS NULL OR (hidden_at IS NOT NULL) = $8)
                        AND ($9 IS NULL OR consent_publish = $9)
                        AND id < $10
-                     ORDER BY id DESC LIMIT $11",
+                     ORDER BY id DESC LIMIT CAST($11 AS BIGINT)",
                 )
                 .bind(filter.status.map($crate::domain::IdeaStatus::code))
                 .bind(&filter.network)
@@ -890,7 +873,7 @@ macro_rules! impl_sql_store {
                     "SELECT ", idea_text_columns!(), ", status, network, beacons, created_at
                      FROM ideas WHERE ", is_public!(), " AND ($1 IS NULL OR network = $1)
                        AND ($2 IS NULL OR beacons LIKE $2) AND id < $3
-                     ORDER BY id DESC LIMIT $4"
+                     ORDER BY id DESC LIMIT CAST($4 AS BIGINT)"
                 ))
                 .bind(network)
                 .bind(beacon.map($crate::store::beacon_pattern))
@@ -929,7 +912,7 @@ macro_rules! impl_sql_store {
             ) -> Result<Vec<$crate::domain::StoredIdea>, $crate::store::StoreError> {
                 let rows: Vec<$crate::store::rows::IdeaRow> = sqlx::query_as(
                     "SELECT * FROM ideas WHERE status = 'triage' AND id > $1
-                     ORDER BY id LIMIT $2",
+                     ORDER BY id LIMIT CAST($2 AS BIGINT)",
                 )
                 .bind(after.unwrap_or(uuid::Uuid::nil()))
                 .bind(i64::from(limit))
@@ -1200,7 +1183,7 @@ macro_rules! impl_sql_store {
                     let rows: Vec<$crate::store::rows::FeedRow> = sqlx::query_as(
                         "SELECT position, network, idea_id, event, status, at FROM feed_entries
                          WHERE network = $1 AND position > $2 AND position <= $3
-                         ORDER BY position LIMIT $4",
+                         ORDER BY position LIMIT CAST($4 AS BIGINT)",
                     )
                     .bind(network)
                     .bind(after)
@@ -1331,7 +1314,7 @@ macro_rules! impl_sql_store {
                 let rows: Vec<$crate::store::rows::DeliveryRow> = sqlx::query_as(
                     "SELECT id, message_id, event, attempt, at, outcome, status_code, error, duration_ms
                      FROM webhook_deliveries WHERE webhook_id = $1 AND id < $2
-                     ORDER BY id DESC LIMIT $3",
+                     ORDER BY id DESC LIMIT CAST($3 AS BIGINT)",
                 )
                 .bind(webhook_id)
                 .bind(before.unwrap_or(uuid::Uuid::max()))
@@ -1554,4 +1537,39 @@ macro_rules! impl_sql_store {
             }
         }
     };
+}
+
+/// The columns of an idea's text, in the order of [`IdeaTextRow`](crate::store::rows::IdeaTextRow).
+macro_rules! idea_text_columns {
+    () => {
+        "id, title, problem, helpers, motivation, existing_initiatives, new_alliances, postcode, \
+         place, language"
+    };
+}
+
+/// The columns of [`HistoryRow`](crate::store::rows::HistoryRow).
+macro_rules! history_columns {
+    () => {
+        "idea_id, at, actor, decision, from_network, network, status, note"
+    };
+}
+
+/// Published ideas that the public sees (in its list and among similar ideas).
+macro_rules! is_public {
+    () => {
+        "consent_publish AND hidden_at IS NULL AND status <> 'erased'"
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn no_query_binds_a_bare_limit() {
+        for source in [include_str!("sql.rs"), include_str!("sqlite.rs")] {
+            assert!(
+                !source.contains(concat!("LIMIT ", "$")),
+                "write LIMIT CAST($n AS BIGINT) (see impl_sql_store)"
+            );
+        }
+    }
 }

@@ -37,7 +37,7 @@ impl SqliteStore {
            SELECT o.id FROM webhook_outbox o JOIN webhooks w ON w.id = o.webhook_id
            WHERE o.delivered_at IS NULL AND o.failed_at IS NULL AND w.disabled_at IS NULL
              AND o.next_attempt_at <= $1 AND (o.lease_until IS NULL OR o.lease_until < $1)
-           ORDER BY o.next_attempt_at, o.id LIMIT $3)
+           ORDER BY o.next_attempt_at, o.id LIMIT CAST($3 AS BIGINT))
          RETURNING id";
 
     /// The ideas whose stored matching contains the text `$1` (an idea's id, as a LIKE pattern).
