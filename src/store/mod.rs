@@ -214,6 +214,9 @@ pub struct PublicIdea {
     pub created_at: DateTime<Utc>,
 }
 
+/// The most audit rows one statement writes (a power of two; five parameters a row).
+const READS_PER_INSERT: usize = 64;
+
 /// A page of the partner feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedPage {

@@ -1459,24 +1459,34 @@ macro_rules! impl_sql_store {
                 }))
             }
 
-            /// Appends the reads of several requests to the audit log in one transaction.
+            /// Appends the reads of several requests to the audit log in one transaction, many
+            /// rows a statement: each statement writes a power of two of rows, at most
+            /// [`READS_PER_INSERT`](crate::store::READS_PER_INSERT), so that a few prepared
+            /// statements serve batches of any size.
             async fn write_reads(
                 pool: &sqlx::Pool<$db>,
                 batch: &[Vec<$crate::domain::PartnerRead>],
             ) -> Result<(), $crate::store::StoreError> {
+                let reads: Vec<&$crate::domain::PartnerRead> = batch.iter().flatten().collect();
                 let mut tx = pool.begin_with(Self::BEGIN_WRITE).await?;
-                for read in batch.iter().flatten() {
-                    sqlx::query(
-                        "INSERT INTO partner_reads (key_id, idea_id, at, access, contact)
-                         VALUES ($1, $2, $3, $4, $5)",
+                let mut rest = reads.as_slice();
+                while !rest.is_empty() {
+                    let rows = 1 << rest.len().min($crate::store::READS_PER_INSERT).ilog2();
+                    let (chunk, tail) = rest.split_at(rows);
+                    sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO partner_reads (key_id, idea_id, at, access, contact) ",
                     )
-                    .bind(read.key_id)
-                    .bind(read.idea_id)
-                    .bind(read.at)
-                    .bind(&read.access)
-                    .bind(read.contact)
+                    .push_values(chunk, |mut row, read| {
+                        row.push_bind(read.key_id)
+                            .push_bind(read.idea_id)
+                            .push_bind(read.at)
+                            .push_bind(read.access.as_str())
+                            .push_bind(read.contact);
+                    })
+                    .build()
                     .execute(&mut *tx)
                     .await?;
+                    rest = tail;
                 }
                 tx.commit().await?;
                 Ok(())
