@@ -23,7 +23,7 @@ use crate::error::ApiError;
 use crate::matching::Matching;
 use crate::metrics::Metrics;
 use crate::secrets::{CitizenToken, matches_hash, sha256};
-use crate::store::{self, IdeaFilter, Store, StoreError};
+use crate::store::{self, PublicIdea, Store, StoreError};
 use crate::submission::{self, KeyedRequest};
 
 /// How long an `Idempotency-Key` is remembered.
@@ -226,20 +226,19 @@ pub struct PublishedIdea {
 }
 
 impl PublishedIdea {
-    fn new(stored: StoredIdea) -> Self {
-        let beacons = stored.beacons();
-        let mut text = stored.idea.text();
+    fn new(public: PublicIdea) -> Self {
+        let mut text = public.text;
         mask_idea_text(&mut text.title, &mut text.answers, text.location.as_mut());
         PublishedIdea {
-            id: stored.id,
+            id: public.id,
             title: text.title,
             answers: text.answers,
             location: text.location,
             language: text.language,
-            status: stored.status,
-            network: stored.network,
-            beacons,
-            created_at: stored.created_at,
+            status: public.status,
+            network: public.network,
+            beacons: public.beacons,
+            created_at: public.created_at,
         }
     }
 }
@@ -478,17 +477,15 @@ pub async fn list_ideas(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let query = QueryParams::read(&req, &["network", "beacon", "limit", "cursor"]);
-    let filter = IdeaFilter {
-        network: query.checked("network", is_slug, ProblemCode::InvalidSlug),
-        beacon: query.checked("beacon", is_slug, ProblemCode::InvalidSlug),
-        published: Some(true),
-        hidden: Some(false),
-        ..IdeaFilter::default()
-    };
+    let network = query.checked("network", is_slug, ProblemCode::InvalidSlug);
+    let beacon = query.checked("beacon", is_slug, ProblemCode::InvalidSlug);
     let limit = query.limit();
     let before = query.uuid_cursor(PUBLISHED_CURSOR);
     query.finish()?;
-    let ideas = state.store.list_ideas(&filter, before, limit + 1).await?;
+    let ideas = state
+        .store
+        .list_public_ideas(network.as_deref(), beacon.as_deref(), before, limit + 1)
+        .await?;
     let items = ideas.into_iter().map(PublishedIdea::new).collect();
     Ok(
         HttpResponse::Ok().json(Page::keyset(items, limit, PUBLISHED_CURSOR, |i| {

@@ -1,7 +1,7 @@
 //! Persistence: one [`Store`] trait, one implementation per backend (SQLite embedded,
 //! PostgreSQL in production), each with its own migrations.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -191,6 +191,32 @@ pub(crate) fn beacon_list(slugs: &[String]) -> Option<String> {
     (!slugs.is_empty()).then(|| format!(",{},", slugs.join(",")))
 }
 
+/// The `LIKE` pattern that finds a beacon in the `ideas.beacons` column.
+pub(crate) fn beacon_pattern(slug: &str) -> String {
+    format!("%,{slug},%")
+}
+
+/// A published idea as the public list reads it: its text and where it is, without the
+/// contact data and without the stored matching (its beacons come from their own column).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicIdea {
+    /// The idea's id.
+    pub id: Uuid,
+    /// Its text, unmasked.
+    pub text: IdeaText,
+    /// Where it is in its life.
+    pub status: IdeaStatus,
+    /// The network that has it; none in triage.
+    pub network: Option<String>,
+    /// The slugs of the beacons its matching found, best first.
+    pub beacons: Vec<String>,
+    /// When it was received.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The most audit rows one statement writes (a power of two; five parameters a row).
+const READS_PER_INSERT: usize = 64;
+
 /// A page of the partner feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedPage {
@@ -307,6 +333,8 @@ pub trait Store: Send + Sync + 'static {
     async fn count_ideas(&self) -> Result<u64, StoreError>;
     /// One idea.
     async fn get_idea(&self, id: Uuid) -> Result<Option<StoredIdea>, StoreError>;
+    /// The ideas of `ids` that exist, in no particular order: one query for many ideas.
+    async fn get_ideas(&self, ids: &[Uuid]) -> Result<Vec<StoredIdea>, StoreError>;
     /// A remembered idempotency key.
     async fn find_idempotency_key(
         &self,
@@ -369,6 +397,16 @@ pub trait Store: Send + Sync + 'static {
         before: Option<Uuid>,
         limit: u32,
     ) -> Result<Vec<StoredIdea>, StoreError>;
+    /// The public list: published ideas that are not hidden, newest first, before the id
+    /// `before`; only those with the network `network` and serving the beacon `beacon`, when
+    /// given. Reads neither the stored matching nor the contact data.
+    async fn list_public_ideas(
+        &self,
+        network: Option<&str>,
+        beacon: Option<&str>,
+        before: Option<Uuid>,
+        limit: u32,
+    ) -> Result<Vec<PublicIdea>, StoreError>;
     /// What statistics need of every idea received in `[from, to)` (either bound open),
     /// erased ones included.
     async fn idea_facts(
@@ -414,6 +452,12 @@ pub trait Store: Send + Sync + 'static {
     async fn idea_feed(&self, idea_id: Uuid) -> Result<Vec<FeedEntry>, StoreError>;
     /// The history of an idea, oldest first.
     async fn idea_history(&self, idea_id: Uuid) -> Result<Vec<HistoryEntry>, StoreError>;
+    /// The histories of the ideas of `ids`, each oldest first, by idea: one query for many
+    /// ideas (an idea without history has no entry).
+    async fn idea_histories(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<HashMap<Uuid, Vec<HistoryEntry>>, StoreError>;
     /// Every partner decision, oldest first: what routing learns from.
     async fn list_routing_feedback(&self) -> Result<Vec<RoutingFeedback>, StoreError>;
     /// The feed of `networks` after position `after`: at most `limit` entries.

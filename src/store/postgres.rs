@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use uuid::Uuid;
 
 use super::IdeaWrite;
 use super::StoreError;
@@ -59,6 +60,11 @@ impl PostgresStore {
         Ok(())
     }
 
+    /// `ids` as one parameter, a `uuid[]` for `= ANY($1)`.
+    fn id_list(ids: &[Uuid]) -> &[Uuid] {
+        ids
+    }
+
     async fn run_migrations(&self) -> Result<(), StoreError> {
         sqlx::migrate!("./migrations/postgres")
             .run(&self.pool)
@@ -67,4 +73,4 @@ impl PostgresStore {
     }
 }
 
-impl_sql_store!(PostgresStore, sqlx::Postgres);
+impl_sql_store!(PostgresStore, sqlx::Postgres, "= ANY($1)");

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{IdempotencyRecord, StoreError};
+use super::{IdempotencyRecord, PublicIdea, StoreError};
 use crate::domain::stats::IdeaFacts;
 use crate::domain::{
     ActorKind, Answers, ApiKey, Beacon, Consent, Contact, DecisionKind, DeliveryAttempt,
@@ -129,6 +129,49 @@ impl TryFrom<IdeaTextRow> for (Uuid, IdeaText) {
     }
 }
 
+/// An idea's status as its column keeps it.
+fn idea_status(code: &str) -> Result<IdeaStatus, StoreError> {
+    IdeaStatus::from_code(code).ok_or_else(|| StoreError::Corrupt(format!("idea status {code:?}")))
+}
+
+/// The slugs of an `ideas.beacons` column (`,a,b,`, or null for none), in order.
+fn beacon_slugs(column: Option<String>) -> Vec<String> {
+    column
+        .unwrap_or_default()
+        .split(',')
+        .filter(|b| !b.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The columns of the public list of ideas.
+#[derive(sqlx::FromRow)]
+pub struct PublicIdeaRow {
+    #[sqlx(flatten)]
+    pub text: IdeaTextRow,
+    pub status: String,
+    pub network: Option<String>,
+    pub beacons: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<PublicIdeaRow> for PublicIdea {
+    type Error = StoreError;
+
+    fn try_from(row: PublicIdeaRow) -> Result<Self, StoreError> {
+        let status = idea_status(&row.status)?;
+        let (id, text) = row.text.try_into()?;
+        Ok(PublicIdea {
+            id,
+            text,
+            status,
+            network: row.network,
+            beacons: beacon_slugs(row.beacons),
+            created_at: row.created_at,
+        })
+    }
+}
+
 #[derive(sqlx::FromRow)]
 pub struct IdeaRow {
     #[sqlx(flatten)]
@@ -153,8 +196,7 @@ impl TryFrom<IdeaRow> for StoredIdea {
     type Error = StoreError;
 
     fn try_from(row: IdeaRow) -> Result<Self, StoreError> {
-        let status = IdeaStatus::from_code(&row.status)
-            .ok_or_else(|| StoreError::Corrupt(format!("idea status {:?}", row.status)))?;
+        let status = idea_status(&row.status)?;
         let (id, text) = row.text.try_into()?;
         let contact = Contact {
             name: row.contact_name,
@@ -488,17 +530,10 @@ impl TryFrom<FactsRow> for IdeaFacts {
     fn try_from(row: FactsRow) -> Result<Self, StoreError> {
         Ok(IdeaFacts {
             created_at: row.created_at,
-            status: IdeaStatus::from_code(&row.status)
-                .ok_or_else(|| StoreError::Corrupt(format!("idea status {:?}", row.status)))?,
+            status: idea_status(&row.status)?,
             network: row.network,
             postcode: row.postcode,
-            beacons: row
-                .beacons
-                .unwrap_or_default()
-                .split(',')
-                .filter(|b| !b.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            beacons: beacon_slugs(row.beacons),
             first_decision: row.decided_at.zip(row.decided_by),
         })
     }

@@ -293,8 +293,15 @@ macro_rules! insert_idempotency_key {
     }};
 }
 
+/// The [`Store`](crate::store::Store) of a backend `$store` on `sqlx::Pool<$db>`. For queries
+/// about many ideas at once, the backend supplies `id_list` (a list of ids as one parameter)
+/// and, as `$in_id_list`, the SQL that tests a column against that list bound as `$1`.
+///
+/// A limit is bound as `LIMIT CAST($n AS BIGINT)`, never as the bare parameter: SQLite's planner
+/// reads the value of a bare parameter there, so the statement is prepared again each time it is
+/// bound, which costs more than running the query on a page of 20.
 macro_rules! impl_sql_store {
-    ($store:ty, $db:ty) => {
+    ($store:ty, $db:ty, $in_id_list:literal) => {
         #[async_trait::async_trait]
         impl $crate::store::Store for $store {
             async fn migrate(&self) -> Result<(), $crate::store::StoreError> {
@@ -552,7 +559,7 @@ macro_rules! impl_sql_store {
                      WHERE ($1 IS NULL OR network = $1) AND slug > $2
                        AND retired_at IS NULL
                        AND network IN (SELECT slug FROM networks WHERE retired_at IS NULL)
-                     ORDER BY slug LIMIT $3",
+                     ORDER BY slug LIMIT CAST($3 AS BIGINT)",
                 )
                 .bind(network)
                 .bind(after.unwrap_or_default())
@@ -626,6 +633,21 @@ macro_rules! impl_sql_store {
                 row.map(TryInto::try_into).transpose()
             }
 
+            async fn get_ideas(
+                &self,
+                ids: &[uuid::Uuid],
+            ) -> Result<Vec<$crate::domain::StoredIdea>, $crate::store::StoreError> {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let rows: Vec<$crate::store::rows::IdeaRow> =
+                    sqlx::query_as(concat!("SELECT * FROM ideas WHERE id ", $in_id_list))
+                        .bind(Self::id_list(ids))
+                        .fetch_all(&self.pool)
+                        .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
             async fn find_idempotency_key(
                 &self,
                 key_hash: &[u8],
@@ -653,10 +675,10 @@ macro_rules! impl_sql_store {
                 limit: u32,
             ) -> Result<Vec<(uuid::Uuid, $crate::domain::IdeaText)>, $crate::store::StoreError> {
                 // Only the text: the stored matching and the contact data are not needed.
-                const QUERY: &str = "SELECT id, title, problem, helpers, motivation, \
-                    existing_initiatives, new_alliances, postcode, place, language FROM ideas \
-                    WHERE consent_publish AND hidden_at IS NULL AND status <> 'erased' \
-                    AND id > $1 ORDER BY id LIMIT $2";
+                const QUERY: &str = concat!(
+                    "SELECT ", idea_text_columns!(), " FROM ideas WHERE ", is_public!(),
+                    " AND id > $1 ORDER BY id LIMIT CAST($2 AS BIGINT)"
+                );
                 let rows: Vec<$crate::store::rows::IdeaTextRow> = sqlx::query_as(QUERY)
                     .bind(after.unwrap_or(uuid::Uuid::nil()))
                     .bind(i64::from(limit))
@@ -677,7 +699,7 @@ macro_rules! impl_sql_store {
                      WHERE id IN (
                        SELECT id FROM ideas WHERE updated_at < $1
                          AND (contact_name IS NOT NULL OR contact_email IS NOT NULL OR contact_phone IS NOT NULL)
-                       LIMIT $2)",
+                       LIMIT CAST($2 AS BIGINT))",
                 )
                 .bind(cutoff)
                 .bind(i64::from(limit))
@@ -717,7 +739,7 @@ macro_rules! impl_sql_store {
             ) -> Result<Vec<$crate::store::PublicationChange>, $crate::store::StoreError> {
                 let changes: Vec<(i64, uuid::Uuid, bool)> = sqlx::query_as(
                     "SELECT position, idea_id, published FROM publication_log
-                     WHERE position > $1 AND position <= $2 ORDER BY position LIMIT $3",
+                     WHERE position > $1 AND position <= $2 ORDER BY position LIMIT CAST($3 AS BIGINT)",
                 )
                 .bind(after)
                 .bind(until)
@@ -797,7 +819,7 @@ macro_rules! impl_sql_store {
                 limit: u32,
             ) -> Result<Vec<$crate::domain::ApiKey>, $crate::store::StoreError> {
                 let rows: Vec<$crate::store::rows::ApiKeyRow> = sqlx::query_as(
-                    "SELECT * FROM api_keys WHERE id > $1 ORDER BY id LIMIT $2",
+                    "SELECT * FROM api_keys WHERE id > $1 ORDER BY id LIMIT CAST($2 AS BIGINT)",
                 )
                 .bind(after.unwrap_or(uuid::Uuid::nil()))
                 .bind(i64::from(limit))
@@ -857,17 +879,39 @@ macro_rules! impl_sql_store {
                        AND ($8 IS NULL OR (hidden_at IS NOT NULL) = $8)
                        AND ($9 IS NULL OR consent_publish = $9)
                        AND id < $10
-                     ORDER BY id DESC LIMIT $11",
+                     ORDER BY id DESC LIMIT CAST($11 AS BIGINT)",
                 )
                 .bind(filter.status.map($crate::domain::IdeaStatus::code))
                 .bind(&filter.network)
-                .bind(filter.beacon.as_ref().map(|b| format!("%,{b},%")))
+                .bind(filter.beacon.as_deref().map($crate::store::beacon_pattern))
                 .bind(&filter.postcode)
                 .bind(filter.created_from)
                 .bind(filter.created_to)
                 .bind(filter.text.as_deref().map($crate::store::contains_pattern))
                 .bind(filter.hidden)
                 .bind(filter.published)
+                .bind(before.unwrap_or(uuid::Uuid::max()))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn list_public_ideas(
+                &self,
+                network: Option<&str>,
+                beacon: Option<&str>,
+                before: Option<uuid::Uuid>,
+                limit: u32,
+            ) -> Result<Vec<$crate::store::PublicIdea>, $crate::store::StoreError> {
+                let rows: Vec<$crate::store::rows::PublicIdeaRow> = sqlx::query_as(concat!(
+                    "SELECT ", idea_text_columns!(), ", status, network, beacons, created_at
+                     FROM ideas WHERE ", is_public!(), " AND ($1 IS NULL OR network = $1)
+                       AND ($2 IS NULL OR beacons LIKE $2) AND id < $3
+                     ORDER BY id DESC LIMIT CAST($4 AS BIGINT)"
+                ))
+                .bind(network)
+                .bind(beacon.map($crate::store::beacon_pattern))
                 .bind(before.unwrap_or(uuid::Uuid::max()))
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
@@ -903,7 +947,7 @@ macro_rules! impl_sql_store {
             ) -> Result<Vec<$crate::domain::StoredIdea>, $crate::store::StoreError> {
                 let rows: Vec<$crate::store::rows::IdeaRow> = sqlx::query_as(
                     "SELECT * FROM ideas WHERE status = 'triage' AND id > $1
-                     ORDER BY id LIMIT $2",
+                     ORDER BY id LIMIT CAST($2 AS BIGINT)",
                 )
                 .bind(after.unwrap_or(uuid::Uuid::nil()))
                 .bind(i64::from(limit))
@@ -1117,23 +1161,45 @@ macro_rules! impl_sql_store {
                 &self,
                 idea_id: uuid::Uuid,
             ) -> Result<Vec<$crate::domain::HistoryEntry>, $crate::store::StoreError> {
-                let rows: Vec<$crate::store::rows::HistoryRow> = sqlx::query_as(
-                    "SELECT idea_id, at, actor, decision, from_network, network, status, note
-                     FROM idea_history WHERE idea_id = $1 ORDER BY id",
-                )
+                let rows: Vec<$crate::store::rows::HistoryRow> = sqlx::query_as(concat!(
+                    "SELECT ", history_columns!(), " FROM idea_history WHERE idea_id = $1 ORDER BY id"
+                ))
                 .bind(idea_id)
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
+            async fn idea_histories(
+                &self,
+                ids: &[uuid::Uuid],
+            ) -> Result<
+                std::collections::HashMap<uuid::Uuid, Vec<$crate::domain::HistoryEntry>>,
+                $crate::store::StoreError,
+            > {
+                let mut histories = std::collections::HashMap::<_, Vec<_>>::new();
+                if ids.is_empty() {
+                    return Ok(histories);
+                }
+                let rows: Vec<$crate::store::rows::HistoryRow> = sqlx::query_as(concat!(
+                    "SELECT ", history_columns!(), " FROM idea_history WHERE idea_id ",
+                    $in_id_list, " ORDER BY id"
+                ))
+                .bind(Self::id_list(ids))
+                .fetch_all(&self.pool)
+                .await?;
+                for row in rows {
+                    histories.entry(row.idea_id).or_default().push(row.try_into()?);
+                }
+                Ok(histories)
+            }
+
             async fn list_routing_feedback(
                 &self,
             ) -> Result<Vec<$crate::domain::RoutingFeedback>, $crate::store::StoreError> {
-                let rows: Vec<$crate::store::rows::HistoryRow> = sqlx::query_as(
-                    "SELECT idea_id, at, actor, decision, from_network, network, status, note
-                     FROM idea_history WHERE decision IS NOT NULL ORDER BY id",
-                )
+                let rows: Vec<$crate::store::rows::HistoryRow> = sqlx::query_as(concat!(
+                    "SELECT ", history_columns!(), " FROM idea_history WHERE decision IS NOT NULL ORDER BY id"
+                ))
                 .fetch_all(&self.pool)
                 .await?;
                 rows.into_iter().map(TryInto::try_into).collect()
@@ -1155,7 +1221,7 @@ macro_rules! impl_sql_store {
                     let rows: Vec<$crate::store::rows::FeedRow> = sqlx::query_as(
                         "SELECT position, network, idea_id, event, status, at FROM feed_entries
                          WHERE network = $1 AND position > $2 AND position <= $3
-                         ORDER BY position LIMIT $4",
+                         ORDER BY position LIMIT CAST($4 AS BIGINT)",
                     )
                     .bind(network)
                     .bind(after)
@@ -1286,7 +1352,7 @@ macro_rules! impl_sql_store {
                 let rows: Vec<$crate::store::rows::DeliveryRow> = sqlx::query_as(
                     "SELECT id, message_id, event, attempt, at, outcome, status_code, error, duration_ms
                      FROM webhook_deliveries WHERE webhook_id = $1 AND id < $2
-                     ORDER BY id DESC LIMIT $3",
+                     ORDER BY id DESC LIMIT CAST($3 AS BIGINT)",
                 )
                 .bind(webhook_id)
                 .bind(before.unwrap_or(uuid::Uuid::max()))
@@ -1431,24 +1497,34 @@ macro_rules! impl_sql_store {
                 }))
             }
 
-            /// Appends the reads of several requests to the audit log in one transaction.
+            /// Appends the reads of several requests to the audit log in one transaction, many
+            /// rows a statement: each statement writes a power of two of rows, at most
+            /// [`READS_PER_INSERT`](crate::store::READS_PER_INSERT), so that a few prepared
+            /// statements serve batches of any size.
             async fn write_reads(
                 pool: &sqlx::Pool<$db>,
                 batch: &[Vec<$crate::domain::PartnerRead>],
             ) -> Result<(), $crate::store::StoreError> {
+                let reads: Vec<&$crate::domain::PartnerRead> = batch.iter().flatten().collect();
                 let mut tx = pool.begin_with(Self::BEGIN_WRITE).await?;
-                for read in batch.iter().flatten() {
-                    sqlx::query(
-                        "INSERT INTO partner_reads (key_id, idea_id, at, access, contact)
-                         VALUES ($1, $2, $3, $4, $5)",
+                let mut rest = reads.as_slice();
+                while !rest.is_empty() {
+                    let rows = 1 << rest.len().min($crate::store::READS_PER_INSERT).ilog2();
+                    let (chunk, tail) = rest.split_at(rows);
+                    sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO partner_reads (key_id, idea_id, at, access, contact) ",
                     )
-                    .bind(read.key_id)
-                    .bind(read.idea_id)
-                    .bind(read.at)
-                    .bind(&read.access)
-                    .bind(read.contact)
+                    .push_values(chunk, |mut row, read| {
+                        row.push_bind(read.key_id)
+                            .push_bind(read.idea_id)
+                            .push_bind(read.at)
+                            .push_bind(read.access.as_str())
+                            .push_bind(read.contact);
+                    })
+                    .build()
                     .execute(&mut *tx)
                     .await?;
+                    rest = tail;
                 }
                 tx.commit().await?;
                 Ok(())
@@ -1522,4 +1598,39 @@ macro_rules! impl_sql_store {
             }
         }
     };
+}
+
+/// The columns of an idea's text, in the order of [`IdeaTextRow`](crate::store::rows::IdeaTextRow).
+macro_rules! idea_text_columns {
+    () => {
+        "id, title, problem, helpers, motivation, existing_initiatives, new_alliances, postcode, \
+         place, language"
+    };
+}
+
+/// The columns of [`HistoryRow`](crate::store::rows::HistoryRow).
+macro_rules! history_columns {
+    () => {
+        "idea_id, at, actor, decision, from_network, network, status, note"
+    };
+}
+
+/// Published ideas that the public sees (in its list and among similar ideas).
+macro_rules! is_public {
+    () => {
+        "consent_publish AND hidden_at IS NULL AND status <> 'erased'"
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn no_query_binds_a_bare_limit() {
+        for source in [include_str!("sql.rs"), include_str!("sqlite.rs")] {
+            assert!(
+                !source.contains(concat!("LIMIT ", "$")),
+                "write LIMIT CAST($n AS BIGINT) (see impl_sql_store)"
+            );
+        }
+    }
 }

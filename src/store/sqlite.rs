@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use uuid::Uuid;
 
 use super::IdeaWrite;
 use super::StoreError;
@@ -36,7 +37,7 @@ impl SqliteStore {
            SELECT o.id FROM webhook_outbox o JOIN webhooks w ON w.id = o.webhook_id
            WHERE o.delivered_at IS NULL AND o.failed_at IS NULL AND w.disabled_at IS NULL
              AND o.next_attempt_at <= $1 AND (o.lease_until IS NULL OR o.lease_until < $1)
-           ORDER BY o.next_attempt_at, o.id LIMIT $3)
+           ORDER BY o.next_attempt_at, o.id LIMIT CAST($3 AS BIGINT))
          RETURNING id";
 
     /// The ideas whose stored matching contains the text `$1` (an idea's id, as a LIKE pattern).
@@ -81,6 +82,17 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// `ids` as one parameter: a JSON array of their hex digits, which
+    /// `IN (SELECT unhex(value) FROM json_each($1))` turns back into the 16 bytes each id is
+    /// stored as.
+    fn id_list(ids: &[Uuid]) -> String {
+        let quoted: Vec<String> = ids
+            .iter()
+            .map(|id| format!("\"{}\"", id.simple()))
+            .collect();
+        format!("[{}]", quoted.join(","))
+    }
+
     async fn run_migrations(&self) -> Result<(), StoreError> {
         sqlx::migrate!("./migrations/sqlite")
             .run(&self.pool)
@@ -89,4 +101,8 @@ impl SqliteStore {
     }
 }
 
-impl_sql_store!(SqliteStore, sqlx::Sqlite);
+impl_sql_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    "IN (SELECT unhex(value) FROM json_each($1))"
+);

@@ -14,6 +14,7 @@ on_both_backends!(
     an_export_holds_everything_stored_and_who_read_it,
     withdrawn_consent_stops_sharing_and_erases_contact_data,
     published_ideas_are_listed_without_contact_data_newest_first,
+    the_published_list_shows_the_beacons_each_idea_serves_and_filters_by_them,
     an_erasure_leaves_no_trace_of_the_text_or_the_address_in_the_database,
 );
 
@@ -320,6 +321,57 @@ async fn published_ideas_are_listed_without_contact_data_newest_first(app: TestA
         &bad,
         &[("network", "invalid_slug"), ("status", "unknown_field")],
     );
+}
+
+async fn the_published_list_shows_the_beacons_each_idea_serves_and_filters_by_them(app: TestApp) {
+    let repairs = app
+        .submit(|i| {
+            i["title"] = json!("Reparationscafé i Vejgaard");
+            i["answers"] = json!({"problem": "Vi smider for mange ting ud. Vi vil reparere cykler \
+                og brødristere sammen, så der bliver mindre affald og mere genbrug."});
+        })
+        .await;
+    let newcomers = app
+        .submit(|i| {
+            *i = newcomer_idea();
+            i["consent"]["publish"] = json!(true);
+        })
+        .await;
+    let beacons = |created: &Value| -> Vec<Value> {
+        created["matching"]["beacons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["slug"].clone())
+            .collect()
+    };
+    let served = beacons(&repairs);
+    assert!(!served.is_empty(), "the repair café serves a beacon");
+    let only_repairs = served
+        .iter()
+        .find(|b| !beacons(&newcomers).contains(b))
+        .expect("a beacon the newcomers' idea does not serve")
+        .as_str()
+        .unwrap();
+
+    let page = json(app.get("/v1/ideas").await, 200).await;
+
+    let listed = |created: &Value| {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == created["id"])
+            .unwrap()["beacons"]
+            .clone()
+    };
+    assert_eq!(listed(&repairs), json!(served), "in the matching's order");
+    assert_eq!(listed(&newcomers), json!(beacons(&newcomers)));
+    assert_eq!(
+        published(&app, &format!("beacon={only_repairs}")).await,
+        [repairs["id"].clone()]
+    );
+    assert!(published(&app, "beacon=no-such-beacon").await.is_empty());
 }
 
 /// A token no other text in the database has.

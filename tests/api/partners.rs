@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use futures_util::future::join_all;
 use reqwest::Method;
 use sammen::domain::Role;
 use serde_json::{Value, json};
@@ -14,6 +15,7 @@ on_both_backends!(
     the_feed_holds_the_ideas_routed_to_the_keys_networks_in_order,
     contact_data_is_shared_only_with_consent_and_masked_otherwise,
     every_idea_a_partner_reads_is_in_the_audit_log,
+    a_full_page_shows_each_idea_with_its_own_history_and_audits_every_one,
     a_bad_cursor_or_limit_is_refused,
     the_feed_is_exact_while_writers_append,
     an_erased_idea_is_anonymous_and_its_network_is_told,
@@ -179,6 +181,53 @@ async fn every_idea_a_partner_reads_is_in_the_audit_log(app: TestApp) {
     assert_eq!(listed["items"][0]["contact"], true);
     let forbidden = app.with_key(Method::GET, &path, &key).send().await.unwrap();
     problem(forbidden, 403).await;
+}
+
+/// A page of 70 ideas: read in one query with their histories in another, written to the
+/// audit log in several statements (64 + 4 + 2 rows).
+async fn a_full_page_shows_each_idea_with_its_own_history_and_audits_every_one(app: TestApp) {
+    let created: Vec<Value> =
+        join_all((0..70).map(|i| {
+            app.submit(move |idea| idea["title"] = json!(format!("Ren strand nummer {i}")))
+        }))
+        .await;
+    let network = created[0]["network"].as_str().unwrap();
+    assert!(created.iter().all(|c| c["network"] == network));
+    let key = app.key(Role::Partner, &[network]).await;
+    let accepted = &created[3]["id"];
+    let decision = format!("/v1/partner/ideas/{}/decision", accepted.as_str().unwrap());
+    let response = app
+        .with_key(Method::POST, &decision, &key)
+        .json(&json!({"decision": "accept", "note": "Vi tager den."}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    let page = feed(&app, &key, None, 100).await;
+
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 71, "70 routed and one accepted");
+    for item in items {
+        let idea = &item["idea"];
+        assert_eq!(idea["id"], item["idea_id"]);
+        let history = idea["history"].as_array().unwrap();
+        if &item["idea_id"] == accepted {
+            assert_eq!(idea["status"], "accepted");
+            assert_eq!(history.len(), 2);
+            assert_eq!(history[1]["note"], "Vi tager den.");
+        } else {
+            assert_eq!(idea["status"], "routed");
+            assert_eq!(history.len(), 1);
+        }
+        assert_eq!(history[0]["actor"], "matching");
+    }
+    for idea in &created {
+        let id = uuid::Uuid::parse_str(idea["id"].as_str().unwrap()).unwrap();
+        let reads = app.store.list_partner_reads(id).await.unwrap();
+        assert_eq!(reads.len(), 1, "one read of {id} for the page");
+        assert_eq!(reads[0].access, "feed");
+    }
 }
 
 async fn a_bad_cursor_or_limit_is_refused(app: TestApp) {

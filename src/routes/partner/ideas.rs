@@ -1,8 +1,5 @@
 //! The partner feed and single ideas.
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
-
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
@@ -11,7 +8,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{PartnerIdea, partner_idea, read_by, visible_idea};
+use super::{PartnerIdea, partner_idea, partner_ideas, read_by, visible_idea};
 use crate::auth::PartnerKey;
 use crate::domain::decisions::Plan;
 use crate::domain::{EventType, HistoryEntry, NewDecision, ProblemCode};
@@ -85,16 +82,12 @@ pub async fn list_partner_ideas(
     let after = after.flatten().unwrap_or(0);
 
     let page = state.store.read_feed(&key.0.networks, after, limit).await?;
-    let mut ideas: HashMap<Uuid, Option<PartnerIdea>> = HashMap::new();
-    for entry in &page.entries {
-        let id = entry.event.idea_id;
-        if let Entry::Vacant(slot) = ideas.entry(id) {
-            slot.insert(partner_idea(state.store.as_ref(), &key, id).await?);
-        }
-    }
+    let mut ids: Vec<Uuid> = page.entries.iter().map(|e| e.event.idea_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let ideas = partner_ideas(state.store.as_ref(), &key, &ids).await?;
     let reads: Vec<_> = ideas
         .values()
-        .flatten()
         .map(|idea| read_by(&key, idea, "feed"))
         .collect();
     state.store.record_partner_reads(&reads).await?;
@@ -105,7 +98,7 @@ pub async fn list_partner_ideas(
             idea_id: entry.event.idea_id,
             event: entry.event.event,
             at: entry.event.at,
-            idea: ideas[&entry.event.idea_id].clone(),
+            idea: ideas.get(&entry.event.idea_id).cloned(),
         })
         .collect();
     Ok(HttpResponse::Ok()

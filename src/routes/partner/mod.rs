@@ -5,6 +5,8 @@
 pub mod ideas;
 pub mod webhooks;
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -51,16 +53,38 @@ impl PartnerIdea {
     }
 }
 
-/// The idea when `key` may see it: it is with one of the key's networks.
+/// Whether `key` may see the idea: it is with one of the key's networks.
+fn may_see(key: &PartnerKey, stored: &StoredIdea) -> bool {
+    stored.status != IdeaStatus::Erased && stored.network.as_deref().is_some_and(|n| key.0.holds(n))
+}
+
+/// The idea when `key` may see it.
 pub async fn visible_idea(
     store: &dyn Store,
     key: &PartnerKey,
     id: Uuid,
 ) -> Result<Option<StoredIdea>, StoreError> {
-    let stored = store.get_idea(id).await?;
-    Ok(stored.filter(|s| {
-        s.status != IdeaStatus::Erased && s.network.as_deref().is_some_and(|n| key.0.holds(n))
-    }))
+    Ok(store.get_idea(id).await?.filter(|s| may_see(key, s)))
+}
+
+/// The ideas of `ids` as `key` may see them, with their histories, by id; those not with the
+/// key's networks are left out. Two queries, however many ideas.
+pub async fn partner_ideas(
+    store: &dyn Store,
+    key: &PartnerKey,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, PartnerIdea>, StoreError> {
+    let mut visible = store.get_ideas(ids).await?;
+    visible.retain(|s| may_see(key, s));
+    let visible_ids: Vec<Uuid> = visible.iter().map(|s| s.id).collect();
+    let mut histories = store.idea_histories(&visible_ids).await?;
+    Ok(visible
+        .into_iter()
+        .map(|stored| {
+            let history = histories.remove(&stored.id).unwrap_or_default();
+            (stored.id, PartnerIdea::new(stored, history))
+        })
+        .collect())
 }
 
 /// The idea as `key` may see it, with its history; `None` when it is not with the key's
@@ -70,11 +94,7 @@ pub async fn partner_idea(
     key: &PartnerKey,
     id: Uuid,
 ) -> Result<Option<PartnerIdea>, StoreError> {
-    let Some(stored) = visible_idea(store, key, id).await? else {
-        return Ok(None);
-    };
-    let history = store.idea_history(id).await?;
-    Ok(Some(PartnerIdea::new(stored, history)))
+    Ok(partner_ideas(store, key, &[id]).await?.remove(&id))
 }
 
 /// The audit record of `key` reading `idea` through `access`.
