@@ -1,5 +1,7 @@
 //! The partner feed and single ideas.
 
+use std::collections::HashMap;
+
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
@@ -82,10 +84,12 @@ pub async fn list_partner_ideas(
     let after = after.flatten().unwrap_or(0);
 
     let page = state.store.read_feed(&key.0.networks, after, limit).await?;
-    let mut ids: Vec<Uuid> = page.entries.iter().map(|e| e.event.idea_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let ideas = partner_ideas(state.store.as_ref(), &key, &ids).await?;
+    let mut entries_about: HashMap<Uuid, usize> = HashMap::new();
+    for entry in &page.entries {
+        *entries_about.entry(entry.event.idea_id).or_default() += 1;
+    }
+    let ids: Vec<Uuid> = entries_about.keys().copied().collect();
+    let mut ideas = partner_ideas(state.store.as_ref(), &key, &ids).await?;
     let reads: Vec<_> = ideas
         .values()
         .map(|idea| read_by(&key, idea, "feed"))
@@ -94,11 +98,22 @@ pub async fn list_partner_ideas(
     let items = page
         .entries
         .into_iter()
-        .map(|entry| FeedItem {
-            idea_id: entry.event.idea_id,
-            event: entry.event.event,
-            at: entry.event.at,
-            idea: ideas.get(&entry.event.idea_id).cloned(),
+        .map(|entry| {
+            let id = entry.event.idea_id;
+            let left = entries_about.get_mut(&id).expect("every entry is counted");
+            *left -= 1;
+            // The last entry about an idea takes it; only earlier ones need a copy.
+            let idea = if *left == 0 {
+                ideas.remove(&id)
+            } else {
+                ideas.get(&id).cloned()
+            };
+            FeedItem {
+                idea_id: id,
+                event: entry.event.event,
+                at: entry.event.at,
+                idea,
+            }
         })
         .collect();
     Ok(HttpResponse::Ok()
