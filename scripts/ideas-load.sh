@@ -14,24 +14,8 @@ if command -v oha >/dev/null; then load=oha; elif command -v hey >/dev/null; the
     echo "needs oha (cargo install oha --locked) or hey (apt-get install hey)" >&2
     exit 2
 fi
-bin="${SAMMEN_BIN:-target/release/sammen}"
-if [[ -z "${SAMMEN_BIN:-}" ]]; then cargo build --release --quiet --bin sammen; fi
-dir="$(mktemp -d)"
-server=""
-cleanup() {
-    if [[ -n "$server" ]]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-export SAMMEN_DATABASE_URL="${SAMMEN_LOAD_DATABASE_URL:-sqlite://$dir/load.db}"
-export SAMMEN_BIND="127.0.0.1:$port" SAMMEN_RATE_LIMIT_DISABLED=true SAMMEN_LOG=warn
-"$bin" serve &
-server=$!
-for _ in $(seq 200); do
-    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
-    sleep 0.1
-done
+source scripts/lib/fresh-server.sh
+start_server
 # The tests' valid idea (routed to a network), not published: identical published ideas would
 # make similar-idea search, not the database, the thing measured.
 cat > "$dir/idea.json" <<'JSON'
