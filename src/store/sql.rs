@@ -904,18 +904,29 @@ macro_rules! impl_sql_store {
                 before: Option<uuid::Uuid>,
                 limit: u32,
             ) -> Result<Vec<$crate::store::PublicIdea>, $crate::store::StoreError> {
-                let rows: Vec<$crate::store::rows::PublicIdeaRow> = sqlx::query_as(concat!(
+                // A filter is in the statement only when given: with `$1 IS NULL OR ...`,
+                // PostgreSQL's generic plan expects almost no rows and sorts every published
+                // idea instead of walking the index backwards (18 ms against 0.13 ms a page at
+                // 10,000 ideas). Four statements at most, each prepared once.
+                let mut query = sqlx::QueryBuilder::<$db>::new(concat!(
                     "SELECT ", idea_text_columns!(), ", status, network, beacons, created_at
-                     FROM ideas WHERE ", is_public!(), " AND ($1 IS NULL OR network = $1)
-                       AND ($2 IS NULL OR beacons LIKE $2) AND id < $3
-                     ORDER BY id DESC LIMIT CAST($4 AS BIGINT)"
-                ))
-                .bind(network)
-                .bind(beacon.map($crate::store::beacon_pattern))
-                .bind(before.unwrap_or(uuid::Uuid::max()))
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?;
+                     FROM ideas WHERE ", is_public!(), " AND id < "
+                ));
+                query.push_bind(before.unwrap_or(uuid::Uuid::max()));
+                if let Some(network) = network {
+                    query.push(" AND network = ").push_bind(network);
+                }
+                if let Some(beacon) = beacon {
+                    query
+                        .push(" AND beacons LIKE ")
+                        .push_bind($crate::store::beacon_pattern(beacon));
+                }
+                query
+                    .push(" ORDER BY id DESC LIMIT CAST(")
+                    .push_bind(i64::from(limit))
+                    .push(" AS BIGINT)");
+                let rows: Vec<$crate::store::rows::PublicIdeaRow> =
+                    query.build_query_as().fetch_all(&self.pool).await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
