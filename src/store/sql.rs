@@ -1551,10 +1551,10 @@ macro_rules! impl_sql_store {
                 }))
             }
 
-            /// Writes `batch` in one transaction with one commit; each idea in a savepoint of its
-            /// own, so that a refused idea (a taken idempotency key) is rolled back alone. When
-            /// the transaction itself fails (it cannot begin, a savepoint cannot be rolled back,
-            /// the commit fails), every idea of the batch fails with it.
+            /// Writes `batch` in one transaction with one commit; an idea with an idempotency key
+            /// in a savepoint of its own, so that a refused idea (a taken key) is rolled back
+            /// alone. When the transaction itself fails (it cannot begin, a statement or a
+            /// savepoint's rollback fails, the commit fails), every idea of the batch fails with it.
             #[tracing::instrument(skip_all, fields(ideas = batch.len()))]
             async fn write_ideas(
                 pool: &sqlx::Pool<$db>,
