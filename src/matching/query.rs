@@ -36,6 +36,19 @@ const BACK_TRANSLATION_WEIGHT: f32 = 0.4;
 /// A synonym of a translation: two hops away.
 const TRANSLATED_SYNONYM_WEIGHT: f32 = 0.35;
 
+/// The title and the answers of an idea, in the order of [`FIELD_WEIGHTS`].
+pub fn field_texts(idea: &IdeaText) -> [Option<&str>; FIELD_WEIGHTS.len()] {
+    let answers = &idea.answers;
+    [
+        Some(idea.title.as_str()),
+        Some(answers.problem.as_str()),
+        answers.existing_initiatives.as_deref(),
+        answers.motivation.as_deref(),
+        answers.helpers.as_deref(),
+        answers.new_alliances.as_deref(),
+    ]
+}
+
 /// How an alternative relates to the idea's word.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Via {
@@ -224,15 +237,7 @@ impl Query {
         analyzer: &Analyzer,
         vocabulary: &CatalogVocabulary<'_>,
     ) -> Query {
-        let answers = &idea.answers;
-        let texts = [
-            Some(idea.title.as_str()),
-            Some(answers.problem.as_str()),
-            answers.existing_initiatives.as_deref(),
-            answers.motivation.as_deref(),
-            answers.helpers.as_deref(),
-            answers.new_alliances.as_deref(),
-        ];
+        let texts = field_texts(idea);
         let text = FieldWords::read(&texts);
         let language = idea
             .language
@@ -291,6 +296,7 @@ impl Query {
                 weight: term.strongest * (1.0 + 0.15 * f32::from(term.count).ln()),
             })
             .collect();
+        // The title and the problem.
         let opening: Vec<&str> = text.of(0..2).collect();
         Query {
             language,

@@ -9,14 +9,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::index::{Bm25Index, DocBuilder, Terms, idf};
-use super::query::Query;
+use super::query::{FIELD_WEIGHTS, Query, field_texts};
 use super::scorer::{Scorer, TermIds};
 use super::words::Analysed;
 use super::{Reason, SimilarIdea};
 use crate::domain::{IdeaText, Language};
 
-/// Answer weights in an idea's document: the title and the problem say what it is about.
-const DOC_WEIGHTS: [f32; 6] = [2.0, 1.0, 0.5, 0.3, 0.3, 0.3];
+/// Answer weights in an idea's document, in the order of [`FIELD_WEIGHTS`]: the title and the
+/// problem say what it is about.
+const DOC_WEIGHTS: [f32; FIELD_WEIGHTS.len()] = [2.0, 1.0, 0.5, 0.3, 0.3, 0.3];
 
 /// How many of the candidates gathered among the published ideas are scored on every word.
 const CANDIDATE_POOL: usize = 40;
@@ -75,17 +76,8 @@ impl IdeaIndex {
         language: Language,
         analyze: impl Fn(&str, Language) -> Vec<Arc<Analysed>>,
     ) -> Prepared {
-        let answers = &idea.answers;
-        let texts = [
-            Some(idea.title.as_str()),
-            Some(answers.problem.as_str()),
-            answers.existing_initiatives.as_deref(),
-            answers.motivation.as_deref(),
-            answers.helpers.as_deref(),
-            answers.new_alliances.as_deref(),
-        ];
         let mut prepared = Prepared::default();
-        for (text, weight) in texts.into_iter().zip(DOC_WEIGHTS) {
+        for (text, weight) in field_texts(idea).into_iter().zip(DOC_WEIGHTS) {
             let Some(text) = text else { continue };
             for word in analyze(text, language) {
                 match word.idea_terms.get() {
