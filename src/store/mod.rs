@@ -217,6 +217,22 @@ pub struct PublicIdea {
 /// The most audit rows one statement writes (a power of two; five parameters a row).
 const READS_PER_INSERT: usize = 64;
 
+/// Splits `rows` into runs whose lengths are powers of two, at most `most` (a power of two),
+/// longest first. A multi-row statement then takes one of a few shapes whatever the batch, and
+/// each shape stays prepared on its connection instead of being parsed for every batch.
+pub(crate) fn power_of_two_runs<T>(mut rows: &[T], most: usize) -> impl Iterator<Item = &[T]> {
+    debug_assert!(most.is_power_of_two());
+    std::iter::from_fn(move || {
+        let len = rows.len().min(most);
+        if len == 0 {
+            return None;
+        }
+        let (run, rest) = rows.split_at(1 << len.ilog2());
+        rows = rest;
+        Some(run)
+    })
+}
+
 /// A page of the partner feed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedPage {
@@ -303,13 +319,6 @@ pub trait Store: Send + Sync + 'static {
     async fn list_networks(&self) -> Result<Vec<Network>, StoreError>;
     /// One network.
     async fn get_network(&self, slug: &str) -> Result<Option<Network>, StoreError>;
-    /// Initiatives ordered by slug, after the slug `after`, optionally of one network.
-    async fn list_initiatives(
-        &self,
-        network: Option<&str>,
-        after: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<Initiative>, StoreError>;
     /// One initiative.
     async fn get_initiative(&self, slug: &str) -> Result<Option<Initiative>, StoreError>;
     /// All beacons, in catalog order.
@@ -527,5 +536,27 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
         Ok(Arc::new(PostgresStore::connect(url).await?))
     } else {
         Err(StoreError::UnsupportedUrl)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::power_of_two_runs;
+
+    proptest! {
+        #[test]
+        fn runs_are_powers_of_two_that_cover_the_rows_in_order(len in 0usize..2_000, most in 0u32..9) {
+            let rows: Vec<usize> = (0..len).collect();
+            let most = 1 << most;
+            let runs: Vec<&[usize]> = power_of_two_runs(&rows, most).collect();
+            for run in &runs {
+                prop_assert!(run.len().is_power_of_two() && run.len() <= most);
+            }
+            // Longest first, so a batch takes as few statements as it can.
+            prop_assert!(runs.windows(2).all(|pair| pair[0].len() >= pair[1].len()));
+            prop_assert_eq!(runs.concat(), rows);
+        }
     }
 }

@@ -23,37 +23,41 @@ macro_rules! append_events {
             .bind(count)
             .fetch_one(&mut *$tx)
             .await?;
-            let positioned = || events.iter().zip(last - count + 1..);
-            let mut entries = sqlx::QueryBuilder::<$db>::new(
-                "INSERT INTO feed_entries (position, network, idea_id, event, status, at) ",
-            );
-            entries.push_values(positioned(), |mut row, (event, position)| {
-                row.push_bind(position)
-                    .push_bind(&event.network)
-                    .push_bind(event.idea_id)
-                    .push_bind(event.event.code())
-                    .push_bind(event.status.code())
-                    .push_bind(event.at);
-            });
-            entries.build().persistent(false).execute(&mut *$tx).await?;
-            let mut outbox = sqlx::QueryBuilder::<$db>::new(
-                "WITH e (position, network, event, message_id, at) AS (",
-            );
-            outbox.push_values(positioned(), |mut row, (event, position)| {
-                row.push_bind(position)
-                    .push_bind(&event.network)
-                    .push_bind(event.event.code())
-                    .push_bind(format!("msg_{}", uuid::Uuid::now_v7().simple()))
-                    .push_bind(event.at);
-            });
-            outbox.push(
-                ") INSERT INTO webhook_outbox (webhook_id, position, message_id, created_at, next_attempt_at)
-                 SELECT s.webhook_id, e.position, e.message_id, e.at, e.at FROM e
-                 JOIN webhook_subscriptions s ON s.network = e.network AND s.event = e.event
-                 JOIN webhooks w ON w.id = s.webhook_id
-                 WHERE w.disabled_at IS NULL",
-            );
-            outbox.build().persistent(false).execute(&mut *$tx).await?;
+            let mut first = last - count + 1;
+            for run in $crate::store::power_of_two_runs(events, $crate::store::sql::ROWS_PER_STATEMENT) {
+                let positioned = || run.iter().zip(first..);
+                let mut entries = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO feed_entries (position, network, idea_id, event, status, at) ",
+                );
+                entries.push_values(positioned(), |mut row, (event, position)| {
+                    row.push_bind(position)
+                        .push_bind(&event.network)
+                        .push_bind(event.idea_id)
+                        .push_bind(event.event.code())
+                        .push_bind(event.status.code())
+                        .push_bind(event.at);
+                });
+                entries.build().execute(&mut *$tx).await?;
+                let mut outbox = sqlx::QueryBuilder::<$db>::new(
+                    "WITH e (position, network, event, message_id, at) AS (",
+                );
+                outbox.push_values(positioned(), |mut row, (event, position)| {
+                    row.push_bind(position)
+                        .push_bind(&event.network)
+                        .push_bind(event.event.code())
+                        .push_bind(format!("msg_{}", uuid::Uuid::now_v7().simple()))
+                        .push_bind(event.at);
+                });
+                outbox.push(
+                    ") INSERT INTO webhook_outbox (webhook_id, position, message_id, created_at, next_attempt_at)
+                     SELECT s.webhook_id, e.position, e.message_id, e.at, e.at FROM e
+                     JOIN webhook_subscriptions s ON s.network = e.network AND s.event = e.event
+                     JOIN webhooks w ON w.id = s.webhook_id
+                     WHERE w.disabled_at IS NULL",
+                );
+                outbox.build().execute(&mut *$tx).await?;
+                first += i64::try_from(run.len()).expect("a run of fewer than 2^63 events");
+            }
         }
     }};
 }
@@ -62,26 +66,25 @@ macro_rules! append_events {
 /// one statement: `$rows` gives (idea id, key id, network it came from, entry) for each.
 macro_rules! insert_history {
     ($db:ty, $tx:expr, $rows:expr) => {{
-        let mut insert = sqlx::QueryBuilder::<$db>::new(
-            "INSERT INTO idea_history (id, idea_id, at, actor, key_id, decision, from_network, network, status, note) ",
-        );
-        insert.push_values($rows, |mut row, (idea_id, key_id, from_network, entry)| {
-            let idea_id: uuid::Uuid = idea_id;
-            let key_id: Option<uuid::Uuid> = key_id;
-            let from_network: Option<&str> = from_network;
-            let entry: &$crate::domain::HistoryEntry = entry;
-            row.push_bind(uuid::Uuid::now_v7())
-                .push_bind(idea_id)
-                .push_bind(entry.at)
-                .push_bind(entry.actor.code())
-                .push_bind(key_id)
-                .push_bind(entry.decision.map($crate::domain::DecisionKind::code))
-                .push_bind(from_network)
-                .push_bind(&entry.network)
-                .push_bind(entry.status.code())
-                .push_bind(&entry.note);
-        });
-        insert.build().persistent(false).execute(&mut *$tx).await?;
+        let rows: &[(uuid::Uuid, Option<uuid::Uuid>, Option<&str>, &$crate::domain::HistoryEntry)] = $rows;
+        for run in $crate::store::power_of_two_runs(rows, $crate::store::sql::ROWS_PER_STATEMENT) {
+            let mut insert = sqlx::QueryBuilder::<$db>::new(
+                "INSERT INTO idea_history (id, idea_id, at, actor, key_id, decision, from_network, network, status, note) ",
+            );
+            insert.push_values(run, |mut row, (idea_id, key_id, from_network, entry)| {
+                row.push_bind(uuid::Uuid::now_v7())
+                    .push_bind(*idea_id)
+                    .push_bind(entry.at)
+                    .push_bind(entry.actor.code())
+                    .push_bind(*key_id)
+                    .push_bind(entry.decision.map($crate::domain::DecisionKind::code))
+                    .push_bind(*from_network)
+                    .push_bind(&entry.network)
+                    .push_bind(entry.status.code())
+                    .push_bind(&entry.note);
+            });
+            insert.build().execute(&mut *$tx).await?;
+        }
     }};
 }
 
@@ -197,11 +200,11 @@ macro_rules! forget_similar {
 
 /// Inserts new ideas inside the transaction `$tx` with their first history entries and the
 /// feed events of the routed ones, a few statements however many ideas (at most
-/// [`IDEAS_PER_STATEMENT`](crate::store::sql::IDEAS_PER_STATEMENT) rows each, within both backends' limits on parameters).
+/// [`ROWS_PER_STATEMENT`](crate::store::sql::ROWS_PER_STATEMENT) rows each).
 macro_rules! insert_ideas_in {
     ($db:ty, $tx:expr, $ideas:expr) => {{
         let ideas: &[&$crate::domain::StoredIdea] = $ideas;
-        for chunk in ideas.chunks($crate::store::sql::IDEAS_PER_STATEMENT) {
+        for chunk in $crate::store::power_of_two_runs(ideas, $crate::store::sql::ROWS_PER_STATEMENT) {
             let mut insert = sqlx::QueryBuilder::<$db>::new(
                 "INSERT INTO ideas (id, title, problem, helpers, motivation, existing_initiatives, new_alliances,
                    postcode, place, language, contact_name, contact_email, contact_phone,
@@ -236,7 +239,7 @@ macro_rules! insert_ideas_in {
                     .push_bind(stored.matching.as_ref().map(sqlx::types::Json))
                     .push_bind($crate::store::beacon_list(&stored.beacons()));
             });
-            insert.build().persistent(false).execute(&mut *$tx).await?;
+            insert.build().execute(&mut *$tx).await?;
             let firsts: Vec<$crate::domain::HistoryEntry> = chunk
                 .iter()
                 .map(|stored| $crate::domain::HistoryEntry {
@@ -252,7 +255,11 @@ macro_rules! insert_ideas_in {
             insert_history!(
                 $db,
                 $tx,
-                chunk.iter().zip(&firsts).map(|(stored, first)| (stored.id, None, None, first))
+                &chunk
+                    .iter()
+                    .zip(&firsts)
+                    .map(|(stored, first)| (stored.id, None, None, first))
+                    .collect::<Vec<_>>()
             );
             let events: Vec<$crate::domain::IdeaEvent> = chunk
                 .iter()
@@ -271,9 +278,10 @@ macro_rules! insert_ideas_in {
     }};
 }
 
-/// Rows of new ideas per statement: 23 parameters each, within SQLite's 32,766 and
-/// PostgreSQL's 65,535.
-pub(crate) const IDEAS_PER_STATEMENT: usize = 500;
+/// The most rows one multi-row insert writes (a power of two, see
+/// [`power_of_two_runs`](crate::store::power_of_two_runs)): 23 parameters a row for ideas,
+/// within SQLite's 32,766 and PostgreSQL's 65,535.
+pub(crate) const ROWS_PER_STATEMENT: usize = 256;
 
 /// Remembers an `Idempotency-Key` inside the transaction `$tx`.
 macro_rules! insert_idempotency_key {
@@ -548,27 +556,6 @@ macro_rules! impl_sql_store {
                 Ok(row.map(Into::into))
             }
 
-            async fn list_initiatives(
-                &self,
-                network: Option<&str>,
-                after: Option<&str>,
-                limit: u32,
-            ) -> Result<Vec<$crate::domain::Initiative>, $crate::store::StoreError> {
-                let rows: Vec<$crate::store::rows::InitiativeRow> = sqlx::query_as(
-                    "SELECT slug, network, title, description, tags, place, url FROM initiatives
-                     WHERE ($1 IS NULL OR network = $1) AND slug > $2
-                       AND retired_at IS NULL
-                       AND network IN (SELECT slug FROM networks WHERE retired_at IS NULL)
-                     ORDER BY slug LIMIT CAST($3 AS BIGINT)",
-                )
-                .bind(network)
-                .bind(after.unwrap_or_default())
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?;
-                Ok(rows.into_iter().map(Into::into).collect())
-            }
-
             async fn get_initiative(
                 &self,
                 slug: &str,
@@ -749,20 +736,21 @@ macro_rules! impl_sql_store {
                 let Some(&(last, _, _)) = changes.last() else {
                     return Ok(Vec::new());
                 };
-                // The texts of the ideas these changes published that are still published.
-                let rows: Vec<$crate::store::rows::IdeaRow> = sqlx::query_as(
-                    "SELECT i.* FROM publication_log l JOIN ideas i ON i.id = l.idea_id
-                     WHERE l.position > $1 AND l.position <= $2 AND l.published AND i.consent_publish",
-                )
-                .bind(after)
-                .bind(last)
-                .fetch_all(&self.pool)
-                .await?;
-                let mut texts = std::collections::HashMap::new();
-                for row in rows {
-                    let stored: $crate::domain::StoredIdea = row.try_into()?;
-                    texts.insert(stored.id, stored.idea.text());
-                }
+                // The texts of the ideas these changes published that are still published
+                // (only the text: the stored matching is long and not needed).
+                const TEXTS: &str = concat!(
+                    "SELECT ", idea_text_columns!(), " FROM publication_log l JOIN ideas i ON i.id = l.idea_id
+                     WHERE l.position > $1 AND l.position <= $2 AND l.published AND i.consent_publish"
+                );
+                let rows: Vec<$crate::store::rows::IdeaTextRow> = sqlx::query_as(TEXTS)
+                    .bind(after)
+                    .bind(last)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let texts = rows
+                    .into_iter()
+                    .map(TryInto::try_into)
+                    .collect::<Result<std::collections::HashMap<uuid::Uuid, $crate::domain::IdeaText>, _>>()?;
                 Ok(changes
                     .into_iter()
                     .map(|(position, idea_id, published)| $crate::store::PublicationChange {
@@ -1044,7 +1032,7 @@ macro_rules! impl_sql_store {
                 insert_history!(
                     $db,
                     tx,
-                    [(change.idea_id, Some(change.key_id), change.from_network.as_deref(), entry)]
+                    &[(change.idea_id, Some(change.key_id), change.from_network.as_deref(), entry)]
                 );
                 append_events!($db, tx, &change.events);
                 tx.commit().await?;
@@ -1518,14 +1506,11 @@ macro_rules! impl_sql_store {
             ) -> Result<(), $crate::store::StoreError> {
                 let reads: Vec<&$crate::domain::PartnerRead> = batch.iter().flatten().collect();
                 let mut tx = pool.begin_with(Self::BEGIN_WRITE).await?;
-                let mut rest = reads.as_slice();
-                while !rest.is_empty() {
-                    let rows = 1 << rest.len().min($crate::store::READS_PER_INSERT).ilog2();
-                    let (chunk, tail) = rest.split_at(rows);
+                for run in $crate::store::power_of_two_runs(&reads, $crate::store::READS_PER_INSERT) {
                     sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO partner_reads (key_id, idea_id, at, access, contact) ",
                     )
-                    .push_values(chunk, |mut row, read| {
+                    .push_values(run, |mut row, read| {
                         row.push_bind(read.key_id)
                             .push_bind(read.idea_id)
                             .push_bind(read.at)
@@ -1535,7 +1520,6 @@ macro_rules! impl_sql_store {
                     .build()
                     .execute(&mut *tx)
                     .await?;
-                    rest = tail;
                 }
                 tx.commit().await?;
                 Ok(())
