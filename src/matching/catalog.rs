@@ -10,7 +10,7 @@ use super::names::{NameIndex, NameMatcher};
 use super::query::Query;
 use super::scorer::{Scorer, TermIds};
 use super::words::WordCache;
-use crate::domain::{Catalog, Language, LocalizedText};
+use crate::domain::{Catalog, Initiative, Language, LocalizedText};
 
 /// The words a catalog and the lexicon know, for folding and compound splitting.
 pub struct CatalogVocabulary<'a> {
@@ -82,6 +82,8 @@ pub struct CatalogIndex {
     pub network_names: NameIndex,
     /// The initiatives' titles, by their words.
     pub initiative_names: NameIndex,
+    /// The initiatives as `GET /v1/initiatives` lists them: by slug.
+    pub listed: Vec<Initiative>,
 }
 
 /// Analyses localized texts with the analyzer of each language.
@@ -261,6 +263,8 @@ impl CatalogIndex {
             .collect();
         let network_names = NameIndex::build(networks.iter().map(|n| &n.names));
         let initiative_names = NameIndex::build(initiatives.iter().map(|i| &i.names));
+        let mut listed = catalog.initiatives.clone();
+        listed.sort_unstable_by(|a, b| a.slug.cmp(&b.slug));
         CatalogIndex {
             terms,
             idf: idf_values,
@@ -275,6 +279,7 @@ impl CatalogIndex {
             words: WordCache::default(),
             network_names,
             initiative_names,
+            listed,
         }
     }
 

@@ -38,7 +38,7 @@ pub use query::Query;
 use scorer::Scorer;
 use similar::{IdeaIndex, Prepared};
 
-use crate::domain::{Catalog, IdeaText, Language, LocalizedText};
+use crate::domain::{Catalog, IdeaText, Initiative, Language, LocalizedText};
 
 /// Default of `SAMMEN_ROUTING_MIN_CONFIDENCE`.
 pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.35;
@@ -193,6 +193,28 @@ impl Matcher {
     pub fn set_catalog(&self, catalog: &Catalog) {
         let index = Arc::new(CatalogIndex::build(catalog, &self.analyzer, self.lexicon));
         *self.catalog.write().unwrap_or_else(|e| e.into_inner()) = index;
+    }
+
+    /// A page of the current catalog's initiatives, by slug: those of `network` (all when
+    /// none) after the slug `after`, at most `limit`. The catalog is the one matching uses, so
+    /// the list follows every change as routing does, and costs no database read.
+    pub fn initiatives_page(
+        &self,
+        network: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Vec<Initiative> {
+        let catalog = self.current_catalog();
+        let listed = &catalog.listed;
+        let start = after.map_or(0, |after| {
+            listed.partition_point(|i| i.slug.as_str() <= after)
+        });
+        listed[start..]
+            .iter()
+            .filter(|i| network.is_none_or(|network| i.network == network))
+            .take(limit)
+            .cloned()
+            .collect()
     }
 
     fn current_catalog(&self) -> Arc<CatalogIndex> {

@@ -46,10 +46,10 @@ pub async fn list_initiatives(
     let after = query.cursor(CURSOR_KIND);
     query.finish()?;
 
-    let items = state
-        .store
-        .list_initiatives(network.as_deref(), after.as_deref(), limit + 1)
-        .await?;
+    let items =
+        state
+            .matcher
+            .initiatives_page(network.as_deref(), after.as_deref(), limit as usize + 1);
     Ok(HttpResponse::Ok().json(Page::keyset(items, limit, CURSOR_KIND, |i| i.slug.clone())))
 }
 
