@@ -7,7 +7,8 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion, criterion_group, criterion_main};
 use sammen::domain::{Answers, Catalog, IdeaText, Initiative, LocalizedText, Network};
 use sammen::matching::Matcher;
 use uuid::Uuid;
@@ -118,12 +119,22 @@ fn resident_bytes() -> u64 {
     pages * 4096
 }
 
-fn match_against_catalogs(c: &mut Criterion) {
-    let mut group = c.benchmark_group("match");
+/// A benchmark group kept short (4 s of measurement, 1 s of warm-up): the machine has two cores.
+fn short_group<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+    samples: usize,
+) -> BenchmarkGroup<'a, WallTime> {
+    let mut group = c.benchmark_group(name);
     group
-        .sample_size(30)
+        .sample_size(samples)
         .measurement_time(Duration::from_secs(4))
         .warm_up_time(Duration::from_secs(1));
+    group
+}
+
+fn match_against_catalogs(c: &mut Criterion) {
+    let mut group = short_group(c, "match", 30);
     for size in [100, 1_000, 10_000, 100_000] {
         // Set up on the first call of the routine, which criterion makes only for selected
         // benchmarks, so that running one benchmark does not build every catalog.
@@ -151,11 +162,7 @@ fn match_against_catalogs(c: &mut Criterion) {
 }
 
 fn similar_among_stored_ideas(c: &mut Criterion) {
-    let mut group = c.benchmark_group("similar");
-    group
-        .sample_size(20)
-        .measurement_time(Duration::from_secs(4))
-        .warm_up_time(Duration::from_secs(1));
+    let mut group = short_group(c, "similar", 20);
     let sizes: Vec<usize> = match std::env::var("SAMMEN_BENCH_IDEAS") {
         Ok(list) => list
             .split(',')
@@ -213,11 +220,7 @@ fn similar_among_stored_ideas(c: &mut Criterion) {
 /// ideas (real texts, mostly Danish): the JSON body read and validated, the matching, and the
 /// answer written, as the handler does; and the matching alone.
 fn match_real_ideas(c: &mut Criterion) {
-    let mut group = c.benchmark_group("aalborg");
-    group
-        .sample_size(30)
-        .measurement_time(Duration::from_secs(4))
-        .warm_up_time(Duration::from_secs(1));
+    let mut group = short_group(c, "aalborg", 30);
     let matcher = Matcher::new(&Catalog::aalborg(), 0.35);
     let bodies: Vec<Vec<u8>> = include_str!("../tests/fixtures/eval-aalborg.jsonl")
         .lines()
