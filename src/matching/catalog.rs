@@ -10,7 +10,7 @@ use super::names::{NameIndex, NameMatcher};
 use super::query::Query;
 use super::scorer::{Scorer, TermIds};
 use super::words::WordCache;
-use crate::domain::{Catalog, Initiative, Language, LocalizedText};
+use crate::domain::{Catalog, Initiative, Language, LocalizedText, Network};
 
 /// The words a catalog and the lexicon know, for folding and compound splitting.
 pub struct CatalogVocabulary<'a> {
@@ -84,6 +84,8 @@ pub struct CatalogIndex {
     pub initiative_names: NameIndex,
     /// The initiatives as `GET /v1/initiatives` lists them: by slug.
     pub listed: Vec<Initiative>,
+    /// The networks as `GET /v1/networks` lists them: in catalog order.
+    pub listed_networks: Vec<Network>,
 }
 
 /// Analyses localized texts with the analyzer of each language.
@@ -280,6 +282,7 @@ impl CatalogIndex {
             network_names,
             initiative_names,
             listed,
+            listed_networks: catalog.networks.clone(),
         }
     }
 

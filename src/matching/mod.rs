@@ -38,7 +38,7 @@ pub use query::Query;
 use scorer::Scorer;
 use similar::{IdeaIndex, Prepared};
 
-use crate::domain::{Catalog, IdeaText, Initiative, Language, LocalizedText};
+use crate::domain::{Catalog, IdeaText, Initiative, Language, LocalizedText, Network};
 
 /// Default of `SAMMEN_ROUTING_MIN_CONFIDENCE`.
 pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.35;
@@ -215,6 +215,30 @@ impl Matcher {
             .take(limit)
             .cloned()
             .collect()
+    }
+
+    /// The current catalog's initiative `slug`, as [`Matcher::initiatives_page`] lists it.
+    pub fn initiative(&self, slug: &str) -> Option<Initiative> {
+        let catalog = self.current_catalog();
+        let listed = &catalog.listed;
+        listed
+            .binary_search_by(|i| i.slug.as_str().cmp(slug))
+            .ok()
+            .map(|at| listed[at].clone())
+    }
+
+    /// The current catalog's networks, in catalog order.
+    pub fn networks(&self) -> Vec<Network> {
+        self.current_catalog().listed_networks.clone()
+    }
+
+    /// The current catalog's network `slug`.
+    pub fn network(&self, slug: &str) -> Option<Network> {
+        self.current_catalog()
+            .listed_networks
+            .iter()
+            .find(|n| n.slug == slug)
+            .cloned()
     }
 
     fn current_catalog(&self) -> Arc<CatalogIndex> {

@@ -53,7 +53,7 @@ pub async fn list_initiatives(
     Ok(HttpResponse::Ok().json(Page::keyset(items, limit, CURSOR_KIND, |i| i.slug.clone())))
 }
 
-/// One initiative.
+/// One initiative, from the catalog matching holds (as the list).
 #[utoipa::path(
     tag = "initiatives",
     params(("slug" = String, Path, description = "The initiative's slug.", max_length = 63, pattern = "^[a-z0-9][a-z0-9-]{1,62}$", example = "aalborghaver")),
@@ -66,10 +66,6 @@ pub async fn get_initiative(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     QueryParams::read(&req, &[]).finish()?;
-    let initiative = state
-        .store
-        .get_initiative(&slug)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let initiative = state.matcher.initiative(&slug).ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(initiative))
 }

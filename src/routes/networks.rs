@@ -6,7 +6,8 @@ use super::{AppState, Page, QueryParams};
 use crate::domain::Network;
 use crate::error::ApiError;
 
-/// All partner networks, in catalog order.
+/// All partner networks, in catalog order, from the catalog matching holds: no database read,
+/// and a catalog change shows as routing follows it.
 #[utoipa::path(
     tag = "networks",
     responses((status = 200, description = "The networks.", body = Page<Network>))
@@ -17,7 +18,7 @@ pub async fn list_networks(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     QueryParams::read(&req, &[]).finish()?;
-    let networks = state.store.list_networks().await?;
+    let networks = state.matcher.networks();
     Ok(HttpResponse::Ok().json(Page::whole(networks)))
 }
 
@@ -34,10 +35,6 @@ pub async fn get_network(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     QueryParams::read(&req, &[]).finish()?;
-    let network = state
-        .store
-        .get_network(&slug)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let network = state.matcher.network(&slug).ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().json(network))
 }

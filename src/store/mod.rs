@@ -12,8 +12,8 @@ pub use crate::domain::catalog::{CatalogEntry, EntryKind};
 use crate::domain::stats::IdeaFacts;
 use crate::domain::{
     ApiKey, Beacon, Catalog, Consent, DeliveryAttempt, DeliveryResult, FeedEntry, HistoryEntry,
-    IdeaStatus, IdeaText, Initiative, Moderation, Network, PartnerRead, PendingDelivery,
-    RoutingFeedback, StatusChange, StoredIdea, Webhook,
+    IdeaStatus, IdeaText, Moderation, Network, PartnerRead, PendingDelivery, RoutingFeedback,
+    StatusChange, StoredIdea, Webhook,
 };
 
 // `sql` defines the macro the backends expand, so it comes first.
@@ -319,8 +319,6 @@ pub trait Store: Send + Sync + 'static {
     async fn list_networks(&self) -> Result<Vec<Network>, StoreError>;
     /// One network.
     async fn get_network(&self, slug: &str) -> Result<Option<Network>, StoreError>;
-    /// One initiative.
-    async fn get_initiative(&self, slug: &str) -> Result<Option<Initiative>, StoreError>;
     /// All beacons, in catalog order.
     async fn list_beacons(&self) -> Result<Vec<Beacon>, StoreError>;
 

@@ -556,21 +556,6 @@ macro_rules! impl_sql_store {
                 Ok(row.map(Into::into))
             }
 
-            async fn get_initiative(
-                &self,
-                slug: &str,
-            ) -> Result<Option<$crate::domain::Initiative>, $crate::store::StoreError> {
-                let row: Option<$crate::store::rows::InitiativeRow> = sqlx::query_as(
-                    "SELECT slug, network, title, description, tags, place, url FROM initiatives
-                     WHERE slug = $1 AND retired_at IS NULL
-                       AND network IN (SELECT slug FROM networks WHERE retired_at IS NULL)",
-                )
-                .bind(slug)
-                .fetch_optional(&self.pool)
-                .await?;
-                Ok(row.map(Into::into))
-            }
-
             async fn list_beacons(&self) -> Result<Vec<$crate::domain::Beacon>, $crate::store::StoreError> {
                 let rows: Vec<$crate::store::rows::BeaconRow> = sqlx::query_as(
                     "SELECT slug, name, description FROM beacons WHERE retired_at IS NULL ORDER BY position, slug",
