@@ -35,7 +35,7 @@ use lessons::{Lessons, Verdict};
 pub use lexicon::Lexicon;
 use names::{NameIndex, NameMatcher};
 pub use query::Query;
-use scorer::Scorer;
+use scorer::{Candidates, Scorer};
 use similar::{IdeaIndex, Prepared};
 
 use crate::domain::{Catalog, IdeaText, Initiative, Language, LocalizedText, Network};
@@ -408,7 +408,7 @@ impl Matcher {
         let initiative_scorer = network_scorer
             .on(&catalog.initiative_docs)
             .strongest(STRONGEST_TERMS);
-        let initiative_scores =
+        let initiative_candidates =
             initiative_scorer.candidates(CANDIDATE_WORDS, INITIATIVE_CANDIDATES);
         let lessons = self.lessons.read().unwrap_or_else(|e| e.into_inner());
         let verdicts = lessons.verdicts(&query);
@@ -417,7 +417,7 @@ impl Matcher {
             &network_scorer,
             &query,
             idea,
-            &initiative_scores,
+            &initiative_candidates.scores,
             &Signals {
                 initiatives_named: &initiatives_named,
                 networks_named: &networks_named,
@@ -434,7 +434,7 @@ impl Matcher {
         let initiatives = rank_initiatives(
             &catalog,
             &initiative_scorer,
-            initiative_scores,
+            &initiative_candidates,
             &networks,
             &initiatives_named,
             limit,
@@ -588,7 +588,7 @@ fn named(index: &NameIndex, text: Option<&str>) -> Vec<usize> {
 fn rank_initiatives(
     catalog: &CatalogIndex,
     scorer: &Scorer<'_>,
-    mut scores: Vec<(u32, f32)>,
+    candidates: &Candidates,
     networks: &[NetworkMatch],
     named: &[usize],
     limit: usize,
@@ -596,6 +596,7 @@ fn rank_initiatives(
     // `named` is sorted: each scored initiative looks itself up, and the named ones without a
     // score of their own join with the bonus alone.
     let mut unscored = vec![true; named.len()];
+    let mut scores = candidates.scores.clone();
     for (doc, score) in &mut scores {
         if let Ok(i) = named.binary_search(&(*doc as usize)) {
             *score += NAMED_INITIATIVE_BONUS;
@@ -638,7 +639,7 @@ fn rank_initiatives(
                     value: initiative.names.display.clone(),
                 });
             }
-            reasons.extend(scorer.explain(doc, REASONS));
+            reasons.extend(scorer.explain_candidate(candidates, doc, REASONS));
             InitiativeMatch {
                 slug: initiative.slug.clone(),
                 title: initiative.title.clone(),

@@ -25,6 +25,23 @@ const ALTERNATIVE_MIN_SHARE: f32 = 0.2;
 /// share of the word's strongest alternative.
 const CANDIDATE_ALTERNATIVE_SHARE: f32 = 0.5;
 
+/// In [`Scorer::candidates`], a word's postings are read through, rather than searched for
+/// each candidate, when they are at most this many times as many as the candidates.
+const READ_THROUGH_SHARE: usize = 4;
+/// No alternative of the word is in the document.
+const NO_ALTERNATIVE: u32 = u32::MAX;
+
+/// The documents [`Scorer::candidates`] picked, scored on every word.
+#[derive(Default)]
+pub struct Candidates {
+    /// (document, score), in document order.
+    pub scores: Vec<(u32, f32)>,
+    /// For each resolved word and candidate (a row per word, in the order of the scorer's
+    /// words; a column per candidate, in the order of `scores`): the word's best contribution
+    /// and which of its alternatives made it; empty when every document was scored at once.
+    evidence: Vec<(f32, u32)>,
+}
+
 /// Per-document accumulators, reused by the queries of one thread: zeroed again as they are
 /// read, so that a query pays for the documents it touches, not for the collection's size.
 #[derive(Default)]
@@ -185,15 +202,18 @@ impl<'a> Scorer<'a> {
     /// only these are scored on every word. A document that none of the strongest words
     /// reaches cannot be much like the query, and the exact score keeps results comparable
     /// with [`Scorer::scores`]. Call after [`Scorer::strongest`], which orders the words.
-    pub fn candidates(&self, words: usize, pool: usize) -> Vec<(u32, f32)> {
+    pub fn candidates(&self, words: usize, pool: usize) -> Candidates {
         if self.ideal <= 0.0 || self.index.is_empty() || pool == 0 {
-            return Vec::new();
+            return Candidates::default();
         }
         if self.index.len() <= pool {
             // Small enough to score every document that meets any word.
-            return self.scores();
+            return Candidates {
+                scores: self.scores(),
+                ..Candidates::default()
+            };
         }
-        let mut partial = SCRATCH.with_borrow_mut(|scratch| {
+        let partial = SCRATCH.with_borrow_mut(|scratch| {
             scratch.prepare(self.index.len());
             let Scratch {
                 totals, touched, ..
@@ -221,34 +241,105 @@ impl<'a> Scorer<'a> {
                 pool,
             )
         });
-        self.exact(&mut partial);
-        partial
+        self.exact(partial)
     }
 
-    /// Scores `docs` on every word, looking them up in the postings in document order.
-    fn exact(&self, docs: &mut [(u32, f32)]) {
+    /// Scores `docs` on every word, keeping each word's best alternative in each. A word's
+    /// postings are read through once when that costs less than looking the documents up in
+    /// them one by one.
+    fn exact(&self, mut docs: Vec<(u32, f32)>) -> Candidates {
         docs.sort_unstable_by_key(|(doc, _)| *doc);
+        let mut evidence = vec![(0.0f32, NO_ALTERNATIVE); docs.len() * self.resolved.len()];
         let mut exact = vec![0.0f32; docs.len()];
-        let mut best = vec![0.0f32; docs.len()];
-        for resolved in &self.resolved {
-            best.fill(0.0);
-            for (id, weight, _) in self.alternatives_of(resolved) {
-                let mut cursor = self.index.postings(*id).cursor();
-                for ((doc, _), best) in docs.iter().zip(best.iter_mut()) {
-                    let frequency = cursor.seek(*doc);
-                    if frequency > 0.0 {
-                        *best = best.max(weight * self.index.saturation(*doc, frequency));
+        for (resolved, best) in self
+            .resolved
+            .iter()
+            .zip(evidence.chunks_exact_mut(docs.len().max(1)))
+        {
+            for (alternative, (id, weight, _)) in self.alternatives_of(resolved).iter().enumerate()
+            {
+                let postings = self.index.postings(*id);
+                let note = |best: &mut (f32, u32), doc: u32, frequency: f32| {
+                    let value = weight * self.index.saturation(doc, frequency);
+                    // The later alternative wins a tie, as in `explain`.
+                    if value >= best.0 {
+                        *best = (value, alternative as u32);
+                    }
+                };
+                if postings.len() <= READ_THROUGH_SHARE * docs.len() {
+                    let mut at = 0;
+                    for (doc, frequency) in postings.iter() {
+                        while at < docs.len() && docs[at].0 < doc {
+                            at += 1;
+                        }
+                        if at == docs.len() {
+                            break;
+                        }
+                        if docs[at].0 == doc {
+                            note(&mut best[at], doc, frequency);
+                        }
+                    }
+                } else {
+                    let mut cursor = postings.cursor();
+                    for ((doc, _), best) in docs.iter().zip(best.iter_mut()) {
+                        let frequency = cursor.seek(*doc);
+                        if frequency > 0.0 {
+                            note(best, *doc, frequency);
+                        }
                     }
                 }
             }
             let scale = resolved.term.weight / self.ideal;
-            for (exact, best) in exact.iter_mut().zip(&best) {
+            for (exact, (best, _)) in exact.iter_mut().zip(best.iter()) {
                 *exact += scale * best;
             }
         }
         for ((_, score), exact) in docs.iter_mut().zip(exact) {
             *score = exact;
         }
+        Candidates {
+            scores: docs,
+            evidence,
+        }
+    }
+
+    /// As [`Scorer::explain`] for one of `candidates`, from what scoring them found.
+    pub fn explain_candidate(
+        &self,
+        candidates: &Candidates,
+        doc: u32,
+        limit: usize,
+    ) -> Vec<Reason> {
+        let Some(at) = (!candidates.evidence.is_empty())
+            .then(|| {
+                candidates
+                    .scores
+                    .binary_search_by_key(&doc, |(d, _)| *d)
+                    .ok()
+            })
+            .flatten()
+        else {
+            return self.explain(doc, limit);
+        };
+        let found = candidates
+            .evidence
+            .chunks_exact(candidates.scores.len())
+            .map(|best| &best[at]);
+        self.strongest_reasons(
+            self.resolved
+                .iter()
+                .zip(found)
+                .filter(|(_, (_, alternative))| *alternative != NO_ALTERNATIVE)
+                .map(|(resolved, (value, alternative))| {
+                    (
+                        resolved.term.weight * value,
+                        resolved.term,
+                        self.alternatives_of(resolved)[*alternative as usize].2,
+                    )
+                })
+                .collect(),
+            limit,
+        )
     }
 
     /// As [`Scorer::scores`], with each document's strongest `limit` reasons, gathered in the
@@ -348,7 +439,7 @@ impl<'a> Scorer<'a> {
     /// The words that placed `doc`, strongest first, at most `limit`.
     pub fn explain(&self, doc: u32, limit: usize) -> Vec<Reason> {
         // Reasons are built for the strongest words only; the rest are compared as numbers.
-        let mut contributions: Vec<(f32, &QueryTerm, &Alternative)> = self
+        let contributions: Vec<(f32, &QueryTerm, &Alternative)> = self
             .resolved
             .iter()
             .filter_map(|resolved| {
@@ -365,6 +456,15 @@ impl<'a> Scorer<'a> {
                     })
             })
             .collect();
+        self.strongest_reasons(contributions, limit)
+    }
+
+    /// The reasons of the `limit` strongest (contribution, word, alternative).
+    fn strongest_reasons(
+        &self,
+        mut contributions: Vec<(f32, &QueryTerm, &Alternative)>,
+        limit: usize,
+    ) -> Vec<Reason> {
         let order = |a: &(f32, &QueryTerm, &Alternative), b: &(f32, &QueryTerm, &Alternative)| {
             b.0.total_cmp(&a.0)
         };

@@ -8,11 +8,11 @@ use uuid::Uuid;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::SimilarIdea;
 use super::index::{Bm25Index, DocBuilder, Terms, idf};
 use super::query::{FIELD_WEIGHTS, Query, field_texts};
-use super::scorer::{Scorer, TermIds};
+use super::scorer::{Candidates, Scorer, TermIds};
 use super::words::Analysed;
-use super::{Reason, SimilarIdea};
 use crate::domain::{IdeaText, Language};
 
 /// Answer weights in an idea's document, in the order of [`FIELD_WEIGHTS`]: the title and the
@@ -179,7 +179,7 @@ impl IdeaIndex {
 
     /// The ideas most like `query`, best first, with a calibrated score of at least `min_score`.
     pub fn similar(&self, query: &Query, limit: usize, min_score: f32) -> Vec<SimilarIdea> {
-        let (scorer, scored) = self.best(query, limit, min_score);
+        let (scorer, candidates, scored) = self.best(query, limit, min_score);
         scored
             .into_iter()
             .map(|(doc, score)| {
@@ -188,7 +188,7 @@ impl IdeaIndex {
                     id: entry.id,
                     title: entry.title.to_string(),
                     score: super::calibrate(score),
-                    reasons: scorer.explain(doc, 4).into_iter().collect::<Vec<Reason>>(),
+                    reasons: scorer.explain_candidate(&candidates, doc, 4),
                 }
             })
             .collect()
@@ -196,20 +196,21 @@ impl IdeaIndex {
 
     /// As [`IdeaIndex::similar`], the ids and calibrated scores only.
     pub fn similar_ids(&self, query: &Query, limit: usize, min_score: f32) -> Vec<(Uuid, f32)> {
-        let (_, scored) = self.best(query, limit, min_score);
+        let (_, _, scored) = self.best(query, limit, min_score);
         scored
             .into_iter()
             .map(|(doc, score)| (self.entries[doc as usize].id, super::calibrate(score)))
             .collect()
     }
 
-    /// The scorer of `query`, and the `limit` best live ideas with their raw scores.
+    /// The scorer of `query`, the candidates it scored, and the `limit` best live ideas among
+    /// them with their raw scores.
     fn best<'a>(
         &'a self,
         query: &'a Query,
         limit: usize,
         min_score: f32,
-    ) -> (Scorer<'a>, Vec<(u32, f32)>) {
+    ) -> (Scorer<'a>, Candidates, Vec<(u32, f32)>) {
         // Removed ideas keep their postings until the index is rebuilt, so they count in the
         // collection's size as in the words' document frequencies.
         let documents = self.docs.len().max(1);
@@ -222,9 +223,11 @@ impl IdeaIndex {
         );
         let scorer = scorer.strongest(super::STRONGEST_TERMS);
         let least = super::uncalibrate(min_score);
-        let mut scored: Vec<(u32, f32)> = scorer
-            .candidates(super::CANDIDATE_WORDS, CANDIDATE_POOL)
-            .into_iter()
+        let candidates = scorer.candidates(super::CANDIDATE_WORDS, CANDIDATE_POOL);
+        let mut scored: Vec<(u32, f32)> = candidates
+            .scores
+            .iter()
+            .copied()
             .filter(|(doc, score)| {
                 *score >= least
                     && super::calibrate(*score) >= min_score
@@ -232,6 +235,83 @@ impl IdeaIndex {
             })
             .collect();
         super::top(&mut scored, limit);
-        (scorer, scored)
+        (scorer, candidates, scored)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use uuid::Uuid;
+
+    use super::CANDIDATE_POOL;
+    use crate::domain::{Catalog, IdeaText};
+    use crate::matching::{Matcher, Query};
+
+    /// Candidates are scored from what scoring them found, not looked up again: their scores
+    /// and reasons must be exactly those of scoring every published idea.
+    #[test]
+    fn candidates_score_and_explain_as_a_full_scoring_does() {
+        let matcher = Matcher::new(&Catalog::default(), 0.0);
+        let words = [
+            "affald",
+            "genbrug",
+            "cykler",
+            "parken",
+            "bænke",
+            "lys",
+            "stien",
+            "tyveri",
+            "naboer",
+            "haven",
+            "skolen",
+            "musik",
+            "løb",
+            "hunde",
+            "træer",
+            "biblioteket",
+            "waste",
+            "recycling",
+            "bikes",
+            "lights",
+        ];
+        let pick = |seed: usize, count: usize| -> String {
+            (0..count)
+                .map(|k| words[(seed * 7 + k * (seed % 5 + 1)) % words.len()])
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let ideas: Vec<(Uuid, IdeaText)> = (0..4 * CANDIDATE_POOL)
+            .map(|i| {
+                let idea =
+                    json!({"title": pick(i, 2), "answers": {"problem": pick(i + 3, 4 + i % 9)}});
+                (Uuid::now_v7(), IdeaText::parse(&idea).unwrap())
+            })
+            .collect();
+        let refs: Vec<(Uuid, &IdeaText)> = ideas.iter().map(|(id, idea)| (*id, idea)).collect();
+        matcher.add_ideas(&refs);
+
+        let catalog = matcher.current_catalog();
+        let vocabulary = catalog.vocabulary(matcher.lexicon);
+        let index = matcher.ideas.read().unwrap();
+        for seed in 0..20 {
+            let idea = json!({"title": pick(seed, 3), "answers": {"problem": pick(seed + 11, 6)}});
+            let idea = IdeaText::parse(&idea).unwrap();
+            let query = Query::build(&catalog.words, &idea, &matcher.analyzer, &vocabulary);
+            let (scorer, candidates, _) = index.best(&query, 5, 0.0);
+            assert_eq!(candidates.scores.len(), CANDIDATE_POOL, "the pool is full");
+            let full: std::collections::HashMap<u32, f32> = scorer.scores().into_iter().collect();
+            for (doc, score) in &candidates.scores {
+                assert!(
+                    (score - full[doc]).abs() < 1e-6,
+                    "{score} against {}",
+                    full[doc]
+                );
+                assert_eq!(
+                    scorer.explain_candidate(&candidates, *doc, 4),
+                    scorer.explain(*doc, 4)
+                );
+            }
+        }
     }
 }
