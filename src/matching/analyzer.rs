@@ -254,6 +254,9 @@ impl LanguageEvidence {
         if word.contains(['æ', 'ø', 'å']) {
             self.danish += 2;
         }
+        if word.len() > analyzer.longest_stop {
+            return;
+        }
         if analyzer.danish_stop.contains(word) {
             self.danish += 1;
         }
@@ -277,6 +280,8 @@ pub struct Analyzer {
     english: Stemmer,
     danish_stop: FxHashSet<&'static str>,
     english_stop: FxHashSet<&'static str>,
+    /// The length in bytes of the longest stop word: a longer word is none, without hashing.
+    longest_stop: usize,
 }
 
 impl Default for Analyzer {
@@ -288,19 +293,28 @@ impl Default for Analyzer {
 impl Analyzer {
     /// An analyzer with the Snowball stemmers and the NLTK stop words of Danish and English.
     pub fn new() -> Self {
+        let danish_stop: FxHashSet<&'static str> = stop_words::get("da")
+            .iter()
+            .chain(GENERIC_DA)
+            .copied()
+            .collect();
+        let english_stop: FxHashSet<&'static str> = stop_words::get("en")
+            .iter()
+            .chain(GENERIC_EN)
+            .copied()
+            .collect();
+        let longest_stop = danish_stop
+            .iter()
+            .chain(&english_stop)
+            .map(|word| word.len())
+            .max()
+            .unwrap_or(0);
         Self {
             danish: Stemmer::create(Algorithm::Danish),
             english: Stemmer::create(Algorithm::English),
-            danish_stop: stop_words::get("da")
-                .iter()
-                .chain(GENERIC_DA)
-                .copied()
-                .collect(),
-            english_stop: stop_words::get("en")
-                .iter()
-                .chain(GENERIC_EN)
-                .copied()
-                .collect(),
+            danish_stop,
+            english_stop,
+            longest_stop,
         }
     }
 
@@ -366,6 +380,9 @@ impl Analyzer {
 
     /// Whether `word` is a stop word of `language`.
     pub fn is_stop(&self, word: &str, language: Language) -> bool {
+        if word.len() > self.longest_stop {
+            return false;
+        }
         match language {
             Language::Da => self.danish_stop.contains(word),
             Language::En => self.english_stop.contains(word),
@@ -487,7 +504,10 @@ impl Analyzer {
 /// `ae`, `oe`, `aa` read as `æ`, `ø`, `å`, as Danes write without those keys; `None` when the
 /// word has none of them.
 pub fn fold_digraphs(word: &str) -> Option<String> {
-    if !(word.contains("ae") || word.contains("oe") || word.contains("aa")) {
+    // One pass over the bytes: most words have none, and three substring searches of a short
+    // word cost more than the scan.
+    let digraph = |pair: &[u8]| matches!(pair, [b'a', b'e' | b'a'] | [b'o', b'e']);
+    if !word.as_bytes().windows(2).any(digraph) {
         return None;
     }
     Some(
@@ -650,6 +670,40 @@ mod properties {
             let mut unicode = Vec::new();
             Analyzer::each_word_unicode(&text, |w| unicode.push(w.to_owned()));
             prop_assert_eq!(fast, unicode);
+        }
+
+        #[test]
+        fn digraphs_are_folded_exactly_when_a_word_has_one(word in "[a-zæøåé]{0,12}") {
+            let has = word.contains("ae") || word.contains("oe") || word.contains("aa");
+            let folded = fold_digraphs(&word);
+            prop_assert_eq!(folded.is_some(), has);
+            if let Some(folded) = folded {
+                prop_assert_eq!(
+                    folded,
+                    word.replace("ae", "æ").replace("oe", "ø").replace("aa", "å")
+                );
+            }
+        }
+
+        #[test]
+        fn a_word_is_a_stop_word_exactly_when_its_list_has_it(
+            word in "[a-zæøå]{1,14}",
+            pick in 0usize..1000,
+        ) {
+            let analyzer = Analyzer::new();
+            for (language, list) in [
+                (Language::Da, &analyzer.danish_stop),
+                (Language::En, &analyzer.english_stop),
+            ] {
+                prop_assert_eq!(analyzer.is_stop(&word, language), list.contains(word.as_str()));
+                // Every listed word, the longest among them, is found.
+                let mut listed: Vec<&str> = list.iter().copied().collect();
+                listed.sort_unstable();
+                let stop = listed[pick % listed.len()];
+                prop_assert!(analyzer.is_stop(stop, language));
+                let longest = listed.iter().max_by_key(|w| w.len()).unwrap();
+                prop_assert!(analyzer.is_stop(longest, language));
+            }
         }
 
         #[test]
