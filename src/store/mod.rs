@@ -214,6 +214,9 @@ pub struct PublicIdea {
     pub created_at: DateTime<Utc>,
 }
 
+/// The most rows one multi-row insert writes (a power of two, see [`power_of_two_runs`]): 23
+/// parameters a row for ideas, within SQLite's 32,766 and PostgreSQL's 65,535.
+pub(crate) const ROWS_PER_STATEMENT: usize = 256;
 /// The most audit rows one statement writes (a power of two; five parameters a row).
 const READS_PER_INSERT: usize = 64;
 

@@ -24,7 +24,7 @@ macro_rules! append_events {
             .fetch_one(&mut *$tx)
             .await?;
             let mut first = last - count + 1;
-            for run in $crate::store::power_of_two_runs(events, $crate::store::sql::ROWS_PER_STATEMENT) {
+            for run in $crate::store::power_of_two_runs(events, $crate::store::ROWS_PER_STATEMENT) {
                 let positioned = || run.iter().zip(first..);
                 let mut entries = sqlx::QueryBuilder::<$db>::new(
                     "INSERT INTO feed_entries (position, network, idea_id, event, status, at) ",
@@ -67,7 +67,7 @@ macro_rules! append_events {
 macro_rules! insert_history {
     ($db:ty, $tx:expr, $rows:expr) => {{
         let rows: &[(uuid::Uuid, Option<uuid::Uuid>, Option<&str>, &$crate::domain::HistoryEntry)] = $rows;
-        for run in $crate::store::power_of_two_runs(rows, $crate::store::sql::ROWS_PER_STATEMENT) {
+        for run in $crate::store::power_of_two_runs(rows, $crate::store::ROWS_PER_STATEMENT) {
             let mut insert = sqlx::QueryBuilder::<$db>::new(
                 "INSERT INTO idea_history (id, idea_id, at, actor, key_id, decision, from_network, network, status, note) ",
             );
@@ -200,11 +200,11 @@ macro_rules! forget_similar {
 
 /// Inserts new ideas inside the transaction `$tx` with their first history entries and the
 /// feed events of the routed ones, a few statements however many ideas (at most
-/// [`ROWS_PER_STATEMENT`](crate::store::sql::ROWS_PER_STATEMENT) rows each).
+/// [`ROWS_PER_STATEMENT`](crate::store::ROWS_PER_STATEMENT) rows each).
 macro_rules! insert_ideas_in {
     ($db:ty, $tx:expr, $ideas:expr) => {{
         let ideas: &[&$crate::domain::StoredIdea] = $ideas;
-        for chunk in $crate::store::power_of_two_runs(ideas, $crate::store::sql::ROWS_PER_STATEMENT) {
+        for chunk in $crate::store::power_of_two_runs(ideas, $crate::store::ROWS_PER_STATEMENT) {
             let mut insert = sqlx::QueryBuilder::<$db>::new(
                 "INSERT INTO ideas (id, title, problem, helpers, motivation, existing_initiatives, new_alliances,
                    postcode, place, language, contact_name, contact_email, contact_phone,
@@ -277,11 +277,6 @@ macro_rules! insert_ideas_in {
         }
     }};
 }
-
-/// The most rows one multi-row insert writes (a power of two, see
-/// [`power_of_two_runs`](crate::store::power_of_two_runs)): 23 parameters a row for ideas,
-/// within SQLite's 32,766 and PostgreSQL's 65,535.
-pub(crate) const ROWS_PER_STATEMENT: usize = 256;
 
 /// Remembers an `Idempotency-Key` inside the transaction `$tx`.
 macro_rules! insert_idempotency_key {
