@@ -253,6 +253,29 @@ fn similar_ideas_are_found_across_languages_and_leave_when_removed() {
 }
 
 #[test]
+fn a_word_no_published_idea_had_finds_the_ideas_published_with_it_later() {
+    let matcher = Matcher::new(&danish_catalog(), 0.0);
+    matcher.add_idea(
+        Uuid::now_v7(),
+        &idea("Kor i kirken", "Et kor for ældre i kirken om torsdagen."),
+    );
+    let asking = idea(
+        "Kajakklub ved havnen",
+        "En kajakklub hvor nybegyndere kan låne en kajak og padle sammen.",
+    );
+    // The query's words remember which of their alternatives the index lacked.
+    assert!(matcher.match_idea(&asking).similar_ideas.is_empty());
+
+    let kayaks = Uuid::now_v7();
+    matcher.add_idea(
+        kayaks,
+        &idea("Kajakker til alle", "Kajakklubben lader nybegyndere padle i havnen."),
+    );
+    let similar = matcher.match_idea(&asking).similar_ideas;
+    assert_eq!(similar.first().map(|s| s.id), Some(kayaks), "{similar:?}");
+}
+
+#[test]
 fn scores_are_between_zero_and_one_and_ranked() {
     let matcher = Matcher::new(&danish_catalog(), 0.0);
 
