@@ -269,7 +269,10 @@ fn a_word_no_published_idea_had_finds_the_ideas_published_with_it_later() {
     let kayaks = Uuid::now_v7();
     matcher.add_idea(
         kayaks,
-        &idea("Kajakker til alle", "Kajakklubben lader nybegyndere padle i havnen."),
+        &idea(
+            "Kajakker til alle",
+            "Kajakklubben lader nybegyndere padle i havnen.",
+        ),
     );
     let similar = matcher.match_idea(&asking).similar_ideas;
     assert_eq!(similar.first().map(|s| s.id), Some(kayaks), "{similar:?}");
