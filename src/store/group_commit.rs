@@ -16,11 +16,12 @@ use crate::domain::StoredIdea;
 /// shared) and hold the write lock longer.
 pub const MAX_BATCH: usize = 256;
 
-/// How long a transaction waits for more writes before it begins, when writes follow each
-/// other closely (the previous transaction ended less than this long before the first write
-/// of this one came). Under load, ideas are matched one after another and reach the writer
-/// one at a time: without the wait most commits would hold one or two ideas, each paying for
-/// its statements, thread hand-offs and `fsync`. A write that comes alone is written at once.
+/// How long a transaction waits for more writes before it begins, when writes are coming
+/// together: the previous transaction held more than one and ended less than this long before
+/// the first write of this one came. Under load, ideas are matched one after another and reach
+/// the writer one at a time: without the wait most commits would hold one or two ideas, each
+/// paying for its statements, thread hand-offs and `fsync`. A write that comes alone, or
+/// writes spaced wider than a commit, begin at once.
 pub const LINGER: Duration = Duration::from_millis(2);
 
 /// A new idea and, when the request had one, its idempotency key.
@@ -56,16 +57,17 @@ impl<W> Clone for GroupCommit<W> {
 
 impl<W: Send + 'static> GroupCommit<W> {
     /// Starts the writer task on the current runtime. It takes whatever is waiting (at most
-    /// [`MAX_BATCH`]; when writes follow each other closely, what comes within [`LINGER`]
-    /// too), hands it to `write`, answers each submission, and ends when every handle to the
-    /// queue is gone.
+    /// [`MAX_BATCH`]; when writes are coming together, what comes within [`LINGER`] too),
+    /// hands it to `write`, answers each submission, and ends when every handle to the queue
+    /// is gone.
     pub(crate) fn start(write: WriteBatch<W>) -> Self {
         let (queue, mut waiting) = mpsc::channel::<Waiting<W>>(4 * MAX_BATCH);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
-            let mut last_ended: Option<Instant> = None;
+            // When the previous transaction ended, if it held more than one write.
+            let mut shared_ended: Option<Instant> = None;
             while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                if last_ended.is_some_and(|ended| ended.elapsed() < LINGER) {
+                if shared_ended.is_some_and(|ended| ended.elapsed() < LINGER) {
                     let deadline = Instant::now() + LINGER;
                     while batch.len() < MAX_BATCH {
                         let room = MAX_BATCH - batch.len();
@@ -75,6 +77,7 @@ impl<W: Send + 'static> GroupCommit<W> {
                         }
                     }
                 }
+                let shared = batch.len() > 1;
                 let (writes, answers): (Vec<_>, Vec<_>) =
                     batch.drain(..).map(|w| (w.write, w.answer)).unzip();
                 let results = write(writes).await;
@@ -82,7 +85,7 @@ impl<W: Send + 'static> GroupCommit<W> {
                     // A writer that gave up no longer listens; its write is made all the same.
                     let _ = answer.send(result);
                 }
-                last_ended = Some(Instant::now());
+                shared_ended = shared.then(Instant::now);
             }
         });
         Self { queue }
@@ -132,36 +135,58 @@ mod tests {
         (writer, batches)
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_write_alone_begins_at_once_and_writes_that_follow_closely_share_a_commit() {
-        let (writer, batches) = noting();
-
-        let started = Instant::now();
-        writer.write(1).await.unwrap();
-        assert_eq!(
-            started.elapsed(),
-            Duration::ZERO,
-            "nothing came before: no wait"
-        );
-
-        // Right after that commit, three writes half a millisecond apart: one transaction.
-        let spaced = (2..=4).map(|n| {
+    /// Writes `numbers` half a millisecond apart, each as soon as it is due.
+    async fn spaced(writer: &GroupCommit<u32>, numbers: std::ops::RangeInclusive<u32>) {
+        let first = *numbers.start();
+        let writes = numbers.map(|n| {
             let writer = writer.clone();
             tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_micros(500) * (n - 2)).await;
+                tokio::time::sleep(Duration::from_micros(500) * (n - first)).await;
                 writer.write(n).await
             })
         });
-        for done in futures_util::future::join_all(spaced).await {
+        for done in futures_util::future::join_all(writes).await {
             done.unwrap().unwrap();
         }
+    }
 
-        // Long after: alone again, at once.
+    #[tokio::test(start_paused = true)]
+    async fn writes_coming_together_share_a_commit_and_a_write_alone_begins_at_once() {
+        let (writer, batches) = noting();
+
+        // Two at once: one transaction, begun at once (nothing came before).
+        let started = Instant::now();
+        let (one, two) = tokio::join!(writer.write(1), writer.write(2));
+        one.and(two).unwrap();
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        // Right after it, three writes half a millisecond apart: they wait for each other.
+        spaced(&writer, 3..=5).await;
+        // Right after that, one write: it waits for company, which does not come...
+        let started = Instant::now();
+        writer.write(6).await.unwrap();
+        assert_eq!(started.elapsed(), LINGER);
+        // ...so the next one right after it begins at once.
+        let started = Instant::now();
+        writer.write(7).await.unwrap();
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        // Long after a shared transaction: alone again, at once.
+        let (eight, nine) = tokio::join!(writer.write(8), writer.write(9));
+        eight.and(nine).unwrap();
         tokio::time::sleep(LINGER * 5).await;
         let started = Instant::now();
-        writer.write(5).await.unwrap();
+        writer.write(10).await.unwrap();
         assert_eq!(started.elapsed(), Duration::ZERO);
 
-        assert_eq!(*batches.lock().unwrap(), [vec![1], vec![2, 3, 4], vec![5]]);
+        assert_eq!(
+            *batches.lock().unwrap(),
+            [
+                vec![1, 2],
+                vec![3, 4, 5],
+                vec![6],
+                vec![7],
+                vec![8, 9],
+                vec![10]
+            ]
+        );
     }
 }
