@@ -20,7 +20,7 @@ use crate::domain::{
     Language, LocalizedText, Location, Moderation, NewIdea, ProblemCode, Role, StoredIdea,
 };
 use crate::error::ApiError;
-use crate::matching::Matching;
+use crate::matching::{Matcher, Matching};
 use crate::metrics::Metrics;
 use crate::secrets::{CitizenToken, matches_hash, sha256};
 use crate::store::{self, PublicIdea, Store, StoreError};
@@ -135,17 +135,23 @@ pub struct CitizenIdea {
 }
 
 impl CitizenIdea {
-    /// The view of a stored idea, with its history and its network's contact details.
-    pub async fn read(store: &dyn Store, stored: StoredIdea) -> Result<Self, ApiError> {
-        let network_contact = match &stored.network {
-            Some(slug) => store.get_network(slug).await?.map(|n| NetworkContact {
+    /// The view of a stored idea, with its history and its network's contact details (from
+    /// the catalog matching holds, as `GET /v1/networks/{slug}` gives them).
+    pub async fn read(
+        store: &dyn Store,
+        matcher: &Matcher,
+        stored: StoredIdea,
+    ) -> Result<Self, ApiError> {
+        let network_contact = stored
+            .network
+            .as_deref()
+            .and_then(|slug| matcher.network(slug))
+            .map(|n| NetworkContact {
                 slug: n.slug,
                 name: n.name,
                 url: n.url,
                 contact_email: n.contact_email,
-            }),
-            None => None,
-        };
+            });
         let history = store.idea_history(stored.id).await?;
         Ok(CitizenIdea {
             status_label: stored.status.label(),
@@ -350,7 +356,7 @@ pub async fn get_idea(
 ) -> Result<HttpResponse, ApiError> {
     QueryParams::read(&req, &[]).finish()?;
     let stored = citizen_idea(&req, &state, id.into_inner()).await?;
-    let idea = CitizenIdea::read(state.store.as_ref(), stored).await?;
+    let idea = CitizenIdea::read(state.store.as_ref(), &state.matcher, stored).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(idea))
@@ -405,7 +411,7 @@ pub async fn export_idea(
     let moderation = store.list_moderation(id).await?;
     let export = IdeaExport {
         exported_at: store::now(),
-        idea: CitizenIdea::read(store, stored).await?,
+        idea: CitizenIdea::read(store, &state.matcher, stored).await?,
         reads,
         notifications,
         moderation,
@@ -460,7 +466,7 @@ pub async fn update_consent(
     let now = store.get_idea(stored.id).await?.ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(CitizenIdea::read(store, now).await?))
+        .json(CitizenIdea::read(store, &state.matcher, now).await?))
 }
 
 /// Published ideas (their authors agreed), newest first, without contact data; e-mail

@@ -320,8 +320,6 @@ pub trait Store: Send + Sync + 'static {
     async fn export_catalog(&self) -> Result<Catalog, StoreError>;
     /// All networks, in catalog order.
     async fn list_networks(&self) -> Result<Vec<Network>, StoreError>;
-    /// One network.
-    async fn get_network(&self, slug: &str) -> Result<Option<Network>, StoreError>;
     /// All beacons, in catalog order.
     async fn list_beacons(&self) -> Result<Vec<Beacon>, StoreError>;
 

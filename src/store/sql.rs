@@ -537,20 +537,6 @@ macro_rules! impl_sql_store {
                 Ok(rows.into_iter().map(Into::into).collect())
             }
 
-            async fn get_network(
-                &self,
-                slug: &str,
-            ) -> Result<Option<$crate::domain::Network>, $crate::store::StoreError> {
-                let row: Option<$crate::store::rows::NetworkRow> = sqlx::query_as(
-                    "SELECT slug, name, description, keywords, areas, url, contact_email
-                     FROM networks WHERE slug = $1 AND retired_at IS NULL",
-                )
-                .bind(slug)
-                .fetch_optional(&self.pool)
-                .await?;
-                Ok(row.map(Into::into))
-            }
-
             async fn list_beacons(&self) -> Result<Vec<$crate::domain::Beacon>, $crate::store::StoreError> {
                 let rows: Vec<$crate::store::rows::BeaconRow> = sqlx::query_as(
                     "SELECT slug, name, description FROM beacons WHERE retired_at IS NULL ORDER BY position, slug",
