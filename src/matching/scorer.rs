@@ -310,15 +310,16 @@ impl<'a> Scorer<'a> {
         doc: u32,
         limit: usize,
     ) -> Vec<Reason> {
-        let Some(at) = (!candidates.evidence.is_empty())
-            .then(|| {
-                candidates
-                    .scores
-                    .binary_search_by_key(&doc, |(d, _)| *d)
-                    .ok()
-            })
-            .flatten()
-        else {
+        // Without evidence, the scores are in no particular order and the postings tell.
+        let at = if candidates.evidence.is_empty() {
+            None
+        } else {
+            candidates
+                .scores
+                .binary_search_by_key(&doc, |(d, _)| *d)
+                .ok()
+        };
+        let Some(at) = at else {
             return self.explain(doc, limit);
         };
         let found = candidates
