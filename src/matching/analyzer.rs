@@ -242,30 +242,44 @@ fn joined_by_punctuation(text: &str) -> bool {
     })
 }
 
+/// What the analyzer knows of a word whatever its language: whether it is a stop word of
+/// either language, and what it says about the language of its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WordFacts {
+    /// A Danish stop word.
+    pub danish_stop: bool,
+    /// An English stop word.
+    pub english_stop: bool,
+    /// It has one of the letters æ, ø, å.
+    pub danish_letters: bool,
+}
+
+impl WordFacts {
+    /// Whether the word is a stop word of `language`.
+    pub fn is_stop(self, language: Language) -> bool {
+        match language {
+            Language::Da => self.danish_stop,
+            Language::En => self.english_stop,
+        }
+    }
+}
+
 /// What the words of a text say about its language.
 #[derive(Default)]
-struct LanguageEvidence {
+pub struct LanguageEvidence {
     danish: usize,
     english: usize,
 }
 
 impl LanguageEvidence {
-    fn add(&mut self, analyzer: &Analyzer, word: &str) {
-        if word.contains(['æ', 'ø', 'å']) {
-            self.danish += 2;
-        }
-        if word.len() > analyzer.longest_stop {
-            return;
-        }
-        if analyzer.danish_stop.contains(word) {
-            self.danish += 1;
-        }
-        if analyzer.english_stop.contains(word) {
-            self.english += 1;
-        }
+    /// Counts a word of the text, by what the analyzer knows of it.
+    pub fn add_facts(&mut self, facts: WordFacts) {
+        self.danish += 2 * usize::from(facts.danish_letters) + usize::from(facts.danish_stop);
+        self.english += usize::from(facts.english_stop);
     }
 
-    fn language(&self) -> Language {
+    /// The language the words counted so far are most likely in.
+    pub fn language(&self) -> Language {
         if self.english > self.danish {
             Language::En
         } else {
@@ -367,15 +381,18 @@ impl Analyzer {
     /// clearly outnumber Danish evidence (Danish stop words and the letters æ, ø, å).
     pub fn detect(&self, text: &str) -> Language {
         let mut evidence = LanguageEvidence::default();
-        Self::each_word(text, |word| evidence.add(self, word));
+        Self::each_word(text, |word| evidence.add_facts(self.facts(word)));
         evidence.language()
     }
 
-    /// [`Analyzer::detect`] for the words of a text, as [`Analyzer::each_word`] gives them.
-    pub fn detect_words<'w>(&self, words: impl IntoIterator<Item = &'w str>) -> Language {
-        let mut evidence = LanguageEvidence::default();
-        words.into_iter().for_each(|word| evidence.add(self, word));
-        evidence.language()
+    /// What the analyzer knows of a lower-cased word, in either language.
+    pub fn facts(&self, word: &str) -> WordFacts {
+        let listed = word.len() <= self.longest_stop;
+        WordFacts {
+            danish_stop: listed && self.danish_stop.contains(word),
+            english_stop: listed && self.english_stop.contains(word),
+            danish_letters: word.contains(['æ', 'ø', 'å']),
+        }
     }
 
     /// Whether `word` is a stop word of `language`.

@@ -8,7 +8,7 @@ use std::sync::{Arc, LazyLock};
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use super::analyzer::Analyzer;
+use super::analyzer::{Analyzer, LanguageEvidence};
 use super::catalog::CatalogVocabulary;
 use super::lexicon::{Lexicon, Related};
 use super::words::{Analysed, WordCache};
@@ -171,18 +171,48 @@ pub struct Query {
     pub service_request: Option<String>,
 }
 
-/// The first complaint word or service question among `words` (of the title, then the
-/// problem).
-fn service_request(words: &[&str]) -> Option<String> {
-    let folded: Vec<Cow<'_, str>> = words
-        .iter()
-        .map(|w| super::analyzer::fold_digraphs(w).map_or(Cow::Borrowed(*w), Cow::Owned))
-        .collect();
-    static SERVICE: LazyLock<HashSet<&'static str>> =
-        LazyLock::new(|| SERVICE_WORDS.iter().copied().collect());
-    if let Some(word) = folded.iter().find(|w| SERVICE.contains(w.as_ref())) {
-        return Some(word.to_string());
+/// What a word says of a complaint or a question to a municipal service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cue {
+    /// Nothing.
+    None,
+    /// One of [`SERVICE_WORDS`] (after folding).
+    Service,
+    /// The first word of one of [`SERVICE_QUESTIONS`] (after folding).
+    OpensQuestion,
+}
+
+static SERVICE: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| SERVICE_WORDS.iter().copied().collect());
+
+fn folded(word: &str) -> Cow<'_, str> {
+    super::analyzer::fold_digraphs(word).map_or(Cow::Borrowed(word), Cow::Owned)
+}
+
+impl Cue {
+    /// The cue of a lower-cased word.
+    pub fn of(word: &str) -> Cue {
+        let word = folded(word);
+        if SERVICE.contains(word.as_ref()) {
+            Cue::Service
+        } else if SERVICE_QUESTIONS.iter().any(|phrase| phrase[0] == word) {
+            Cue::OpensQuestion
+        } else {
+            Cue::None
+        }
     }
+}
+
+/// The first complaint word or service question among `words` (of the title, then the
+/// problem), whose cues are `cues`.
+fn service_request(words: &[&str], cues: impl Iterator<Item = Cue> + Clone) -> Option<String> {
+    if let Some(at) = cues.clone().position(|cue| cue == Cue::Service) {
+        return Some(folded(words[at]).into_owned());
+    }
+    if !cues.into_iter().any(|cue| cue == Cue::OpensQuestion) {
+        return None;
+    }
+    let folded: Vec<Cow<'_, str>> = words.iter().map(|w| folded(w)).collect();
     SERVICE_QUESTIONS.iter().find_map(|phrase| {
         folded
             .windows(phrase.len())
@@ -239,70 +269,73 @@ impl Query {
     ) -> Query {
         let texts = field_texts(idea);
         let text = FieldWords::read(&texts);
-        let language = idea
-            .language
-            .unwrap_or_else(|| analyzer.detect_words(text.of(0..texts.len())));
-
-        // Every field's analysed words, then one term per stem: the strongest field names it,
-        // repetition adds a little (a word said three times matters more, not three times more).
-        let analysed: Vec<(usize, Arc<Analysed>)> = (0..texts.len())
-            .flat_map(|field| {
-                words
-                    .analyze_words(
-                        |visit| text.of(field..field + 1).for_each(visit),
-                        language,
-                        analyzer,
-                        vocabulary,
-                    )
-                    .into_iter()
-                    .map(move |word| (field, word))
-            })
-            .collect();
-        struct Seen<'a> {
-            first: &'a Arc<Analysed>,
-            field: usize,
-            strongest: f32,
-            count: u16,
-        }
-        let mut by_stem: HashMap<&str, usize> = HashMap::default();
-        let mut seen: Vec<Seen<'_>> = Vec::new();
-        for (field, word) in &analysed {
-            let weight = FIELD_WEIGHTS[*field].1;
-            match by_stem.entry(word.token.stem.as_str()) {
-                Entry::Occupied(at) => {
-                    let term = &mut seen[*at.get()];
-                    if weight > term.strongest {
-                        term.field = *field;
-                        term.strongest = weight;
+        let all: Vec<&str> = text.of(0..texts.len()).collect();
+        // One look-up a word answers all that is asked of it.
+        words.with_words(&all, analyzer, |entries| {
+            let language = idea.language.unwrap_or_else(|| {
+                let mut evidence = LanguageEvidence::default();
+                entries
+                    .iter()
+                    .for_each(|entry| evidence.add_facts(entry.facts));
+                evidence.language()
+            });
+            // One term per stem: the strongest field names it, repetition adds a little (a
+            // word said three times matters more, not three times more).
+            struct Seen<'a> {
+                first: &'a Arc<Analysed>,
+                field: usize,
+                strongest: f32,
+                count: u16,
+            }
+            let mut by_stem: HashMap<u32, usize> = HashMap::default();
+            let mut seen: Vec<Seen<'_>> = Vec::with_capacity(all.len());
+            for (field, (_, weight)) in FIELD_WEIGHTS.iter().enumerate() {
+                for at in text.fields[field].clone() {
+                    let entry = entries[at];
+                    if entry.facts.is_stop(language) {
+                        continue;
                     }
-                    term.count = term.count.saturating_add(1);
-                }
-                Entry::Vacant(slot) => {
-                    slot.insert(seen.len());
-                    seen.push(Seen {
-                        first: word,
-                        field: *field,
-                        strongest: weight,
-                        count: 1,
-                    });
+                    let word = words.analysed(entry, all[at], language, analyzer, vocabulary);
+                    match by_stem.entry(word.stem_id) {
+                        Entry::Occupied(found) => {
+                            let term = &mut seen[*found.get()];
+                            if *weight > term.strongest {
+                                term.field = field;
+                                term.strongest = *weight;
+                            }
+                            term.count = term.count.saturating_add(1);
+                        }
+                        Entry::Vacant(slot) => {
+                            slot.insert(seen.len());
+                            seen.push(Seen {
+                                first: word,
+                                field,
+                                strongest: *weight,
+                                count: 1,
+                            });
+                        }
+                    }
                 }
             }
-        }
-        let terms = seen
-            .into_iter()
-            .map(|term| QueryTerm {
-                analysed: term.first.clone(),
-                field: FIELD_WEIGHTS[term.field].0,
-                weight: term.strongest * (1.0 + 0.15 * f32::from(term.count).ln()),
-            })
-            .collect();
-        // The title and the problem.
-        let opening: Vec<&str> = text.of(0..2).collect();
-        Query {
-            language,
-            terms,
-            service_request: service_request(&opening),
-        }
+            let terms = seen
+                .into_iter()
+                .map(|term| QueryTerm {
+                    analysed: term.first.clone(),
+                    field: FIELD_WEIGHTS[term.field].0,
+                    weight: term.strongest * (1.0 + 0.15 * f32::from(term.count).ln()),
+                })
+                .collect();
+            // The title and the problem.
+            let opening = text.fields[0].start..text.fields[1].end;
+            Query {
+                language,
+                terms,
+                service_request: service_request(
+                    &all[opening.clone()],
+                    entries[opening].iter().map(|entry| entry.cue),
+                ),
+            }
+        })
     }
 }
 
