@@ -207,11 +207,7 @@ impl<'a> Scorer<'a> {
             return Candidates::default();
         }
         if self.index.len() <= pool {
-            // Small enough to score every document that meets any word.
-            return Candidates {
-                scores: self.scores(),
-                ..Candidates::default()
-            };
+            return self.every_candidate();
         }
         let partial = SCRATCH.with_borrow_mut(|scratch| {
             scratch.prepare(self.index.len());
@@ -242,6 +238,24 @@ impl<'a> Scorer<'a> {
             )
         });
         self.exact(partial)
+    }
+
+    /// Every document that meets the query, scored, with what each word found in it: for a
+    /// collection small enough to score whole.
+    fn every_candidate(&self) -> Candidates {
+        let documents = self.index.len();
+        // Word-major by document number while scoring...
+        let mut found = vec![(0.0f32, NO_ALTERNATIVE); documents * self.resolved.len()];
+        let mut scores = self.accumulate(|doc, value, term, alternative| {
+            found[term * documents + doc as usize] = (value, alternative as u32);
+        });
+        // ...then by position among the candidates, as `exact` keeps it.
+        scores.sort_unstable_by_key(|(doc, _)| *doc);
+        let evidence = found
+            .chunks_exact(documents.max(1))
+            .flat_map(|row| scores.iter().map(|(doc, _)| row[*doc as usize]))
+            .collect();
+        Candidates { scores, evidence }
     }
 
     /// Scores `docs` on every word, keeping each word's best alternative in each. A word's
@@ -348,7 +362,8 @@ impl<'a> Scorer<'a> {
     pub fn scores_with_reasons(&self, limit: usize) -> Vec<(u32, f32, Vec<Reason>)> {
         let mut evidence: Vec<Vec<(f32, usize, usize)>> = vec![Vec::new(); self.index.len()];
         let scores = self.accumulate(|doc, value, term, alternative| {
-            evidence[doc as usize].push((value, term, alternative));
+            let weighed = self.resolved[term].term.weight * value;
+            evidence[doc as usize].push((weighed, term, alternative));
         });
         scores
             .into_iter()
@@ -374,7 +389,7 @@ impl<'a> Scorer<'a> {
     /// Sums each query word's best contribution per document, in dense arrays kept from query
     /// to query (a query touches many documents of a large collection, and an array slot is
     /// far cheaper than a hash-map entry), telling `note` each (document, contribution, word,
-    /// alternative).
+    /// alternative): the contribution as `exact` keeps it, before the word's weight.
     fn accumulate(&self, mut note: impl FnMut(u32, f32, usize, usize)) -> Vec<(u32, f32)> {
         if self.ideal <= 0.0 || self.index.is_empty() {
             return Vec::new();
@@ -399,7 +414,7 @@ impl<'a> Scorer<'a> {
                             touched.push(doc);
                         }
                         *total += scale * value;
-                        note(doc, resolved.term.weight * value, term, 0);
+                        note(doc, value, term, 0);
                     }
                     continue;
                 }
@@ -410,7 +425,8 @@ impl<'a> Scorer<'a> {
                         if slot.0 == 0.0 {
                             best_touched.push(doc);
                         }
-                        if value > slot.0 {
+                        // The later alternative wins a tie, as in `explain`.
+                        if value >= slot.0 {
                             *slot = (value, alternative as u32);
                         }
                     }
@@ -422,12 +438,7 @@ impl<'a> Scorer<'a> {
                         touched.push(doc);
                     }
                     *total += scale * value;
-                    note(
-                        doc,
-                        resolved.term.weight * value,
-                        term,
-                        alternative as usize,
-                    );
+                    note(doc, value, term, alternative as usize);
                 }
             }
             touched

@@ -179,6 +179,9 @@ impl IdeaIndex {
 
     /// The ideas most like `query`, best first, with a calibrated score of at least `min_score`.
     pub fn similar(&self, query: &Query, limit: usize, min_score: f32) -> Vec<SimilarIdea> {
+        if self.live == 0 {
+            return Vec::new();
+        }
         let (scorer, candidates, scored) = self.best(query, limit, min_score);
         scored
             .into_iter()
@@ -196,6 +199,9 @@ impl IdeaIndex {
 
     /// As [`IdeaIndex::similar`], the ids and calibrated scores only.
     pub fn similar_ids(&self, query: &Query, limit: usize, min_score: f32) -> Vec<(Uuid, f32)> {
+        if self.live == 0 {
+            return Vec::new();
+        }
         let (_, _, scored) = self.best(query, limit, min_score);
         scored
             .into_iter()

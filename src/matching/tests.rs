@@ -380,3 +380,52 @@ fn an_idea_removed_and_added_again_is_found_again() {
     assert!(again >= first - 0.1, "{first} -> {again}");
     assert_eq!(matcher.published_ideas(), 2);
 }
+
+#[test]
+fn a_catalog_small_enough_to_score_whole_explains_its_candidates_as_a_full_scoring_does() {
+    let catalog = crate::domain::Catalog::aalborg();
+    let matcher = Matcher::new(&catalog, 0.0);
+    let index = matcher.current_catalog();
+    let vocabulary = index.vocabulary(matcher.lexicon);
+    for (title, problem) in [
+        (
+            "Fikse-café",
+            "Vi vil reparere cykler og brødristere sammen med naboerne i Vejgaard.",
+        ),
+        (
+            "Mørk sti",
+            "Stien ved skolen er mørk om aftenen, og børnene er utrygge.",
+        ),
+        (
+            "Language café",
+            "Newcomers want to practise Danish with volunteers over coffee.",
+        ),
+    ] {
+        let query = super::Query::build(
+            &index.words,
+            &idea(title, problem),
+            &matcher.analyzer,
+            &vocabulary,
+        );
+        let scorer = index
+            .scorer(&query, &index.network_docs)
+            .on(&index.initiative_docs)
+            .strongest(super::STRONGEST_TERMS);
+        let candidates = scorer.candidates(super::CANDIDATE_WORDS, super::INITIATIVE_CANDIDATES);
+        let full: std::collections::HashMap<u32, f32> = scorer.scores().into_iter().collect();
+        assert!(!candidates.scores.is_empty(), "{title}");
+        assert_eq!(
+            candidates.scores.len(),
+            full.len(),
+            "{title}: every document is a candidate"
+        );
+        for (doc, score) in &candidates.scores {
+            assert!((score - full[doc]).abs() < 1e-6, "{title}");
+            assert_eq!(
+                scorer.explain_candidate(&candidates, *doc, 4),
+                scorer.explain(*doc, 4),
+                "{title}"
+            );
+        }
+    }
+}
