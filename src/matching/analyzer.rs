@@ -225,21 +225,12 @@ const GENERIC_EN: &[&str] = &[
 /// ASCII, a Latin-1 letter, or punctuation common in Danish text (dashes, quotation marks,
 /// the apostrophe `’`, which words are split at anyway, the ellipsis, the bullet, `€`): text
 /// of these is NFC, and Unicode word segmentation splits it at every character that is not a
-/// letter or digit, except for the punctuation checked by [`joined_by_punctuation`].
+/// letter or digit, except for `.`, `,`, `:` and `;` between two letters or digits, where it
+/// may join them into one word (`3.5`, `aalborg.dk`).
 fn latin(c: char) -> bool {
     c.is_ascii()
         || (('\u{c0}'..='\u{ff}').contains(&c) && c != '×' && c != '÷')
         || matches!(c, '–' | '—' | '’' | '“' | '”' | '„' | '…' | '•' | '€')
-}
-
-/// Whether `.`, `,`, `:` or `;` stands between two letters or digits, where Unicode word
-/// segmentation may join them into one word (`3.5`, `aalborg.dk`).
-fn joined_by_punctuation(text: &str) -> bool {
-    text.match_indices(['.', ',', ':', ';']).any(|(at, mark)| {
-        let before = text[..at].chars().next_back();
-        let after = text[at + mark.len()..].chars().next();
-        before.is_some_and(char::is_alphanumeric) && after.is_some_and(char::is_alphanumeric)
-    })
 }
 
 /// What the analyzer knows of a word whatever its language: whether it is a stop word of
@@ -342,23 +333,50 @@ impl Analyzer {
     /// Calls `visit` with each lower-cased, NFC-normalised word of a text, without an
     /// allocation per word.
     pub fn each_word(text: &str, mut visit: impl FnMut(&str)) {
-        let keep = |w: &&str| {
-            let length = w.chars().count();
-            (2..=MAX_WORD).contains(&length) && w.chars().any(char::is_alphabetic)
-        };
-        if text.chars().all(latin) {
-            let lower = text.to_lowercase();
-            if !joined_by_punctuation(&lower) {
-                // Latin-1 text is NFC already, and its words are the runs of letters and
-                // digits: Unicode word segmentation would find the same ones, slower.
-                lower
-                    .split(|c: char| !c.is_alphanumeric())
-                    .filter(keep)
-                    .for_each(&mut visit);
-                return;
+        // Latin-1 text is NFC already, and its words are the runs of letters and digits:
+        // Unicode word segmentation would find the same ones, slower. One pass lower-cases,
+        // splits and measures them; other text, and a mark that may join two words, go the
+        // Unicode way.
+        let mut lower = String::with_capacity(text.len());
+        let mut words: Vec<(usize, usize)> = Vec::new();
+        let mut start = 0;
+        let mut length = 0;
+        let mut alphabetic = false;
+        let mut after_mark = false;
+        let mut previous_alphanumeric = false;
+        for c in text.chars() {
+            if !latin(c) {
+                return Self::each_word_unicode(text, visit);
             }
+            let alphanumeric = c.is_alphanumeric();
+            if alphanumeric {
+                if after_mark {
+                    return Self::each_word_unicode(text, visit);
+                }
+                if c.is_ascii() {
+                    lower.push(c.to_ascii_lowercase());
+                } else {
+                    lower.extend(c.to_lowercase());
+                }
+                length += 1;
+                alphabetic |= c.is_alphabetic();
+            } else {
+                if (2..=MAX_WORD).contains(&length) && alphabetic {
+                    words.push((start, lower.len()));
+                }
+                start = lower.len();
+                length = 0;
+                alphabetic = false;
+            }
+            after_mark = previous_alphanumeric && matches!(c, '.' | ',' | ':' | ';');
+            previous_alphanumeric = alphanumeric;
         }
-        Self::each_word_unicode(text, visit);
+        if (2..=MAX_WORD).contains(&length) && alphabetic {
+            words.push((start, lower.len()));
+        }
+        for (start, end) in words {
+            visit(&lower[start..end]);
+        }
     }
 
     /// [`Analyzer::each_word`] by Unicode word segmentation, for any text.

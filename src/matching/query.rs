@@ -209,15 +209,22 @@ fn service_request(words: &[&str], cues: impl Iterator<Item = Cue> + Clone) -> O
     if let Some(at) = cues.clone().position(|cue| cue == Cue::Service) {
         return Some(folded(words[at]).into_owned());
     }
-    if !cues.into_iter().any(|cue| cue == Cue::OpensQuestion) {
-        return None;
-    }
-    let folded: Vec<Cow<'_, str>> = words.iter().map(|w| folded(w)).collect();
+    // Only where a question opens can one be: each phrase is compared there, folding the
+    // words that follow as the comparison reaches them.
+    let opens: Vec<usize> = cues
+        .enumerate()
+        .filter(|(_, cue)| *cue == Cue::OpensQuestion)
+        .map(|(at, _)| at)
+        .collect();
     SERVICE_QUESTIONS.iter().find_map(|phrase| {
-        folded
-            .windows(phrase.len())
-            .find(|window| window.iter().zip(phrase.iter()).all(|(w, p)| w == p))
-            .map(|window| window.join(" "))
+        opens.iter().find_map(|&at| {
+            let window = words.get(at..at + phrase.len())?;
+            window
+                .iter()
+                .zip(phrase.iter())
+                .all(|(w, p)| folded(w) == *p)
+                .then(|| phrase.join(" "))
+        })
     })
 }
 

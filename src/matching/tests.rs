@@ -429,3 +429,39 @@ fn a_catalog_small_enough_to_score_whole_explains_its_candidates_as_a_full_scori
         }
     }
 }
+
+#[test]
+fn a_question_to_a_service_is_found_where_it_opens_and_an_opening_word_alone_is_none() {
+    let matcher = Matcher::new(&danish_catalog(), 0.0);
+    let cue = |title: &str, problem: &str| {
+        let matching = matcher.match_idea(&idea(title, problem));
+        matching.networks[0].reasons.iter().find_map(|r| match r {
+            Reason::ServiceRequest { value } => Some(value.clone()),
+            _ => None,
+        })
+    };
+
+    assert_eq!(
+        cue(
+            "Affald i parken",
+            "Hvor meget affald? Hvornaar bliver det fjernet?"
+        )
+        .as_deref(),
+        Some("hvornår bliver")
+    );
+    assert_eq!(
+        cue("Hvad gør jeg", "Hvad gør jeg med affald fra haven?").as_deref(),
+        Some("hvad gør jeg")
+    );
+    assert_eq!(
+        cue(
+            "Reparationscafé",
+            "Hvor mange vil reparere ting i stedet for at smide dem ud?"
+        ),
+        None
+    );
+    assert_eq!(
+        cue("Affald", "Jeg vil klage over affaldet.").as_deref(),
+        Some("klage")
+    );
+}
