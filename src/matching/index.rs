@@ -4,6 +4,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::analyzer::Token;
 pub use super::postings::Postings;
+use super::words::Key;
 
 /// BM25 saturation.
 pub const K1: f32 = 1.2;
@@ -15,36 +16,38 @@ pub const PART_WEIGHT: f32 = 0.5;
 /// Interned term strings.
 #[derive(Debug, Default, Clone)]
 pub struct Terms {
-    ids: HashMap<String, u32>,
+    /// Held in the table when short: a look-up then reads no other memory.
+    ids: HashMap<Key, u32>,
     strings: Vec<String>,
 }
 
 impl Terms {
     /// The id of a term, adding it when new.
     pub fn intern(&mut self, term: &str) -> u32 {
-        if let Some(id) = self.ids.get(term) {
+        if let Some(id) = self.ids.get(term.as_bytes()) {
             return *id;
         }
         let id = u32::try_from(self.strings.len()).expect("fewer than 2^32 terms");
-        self.ids.insert(term.to_owned(), id);
+        self.ids.insert(Key::new(term), id);
         self.strings.push(term.to_owned());
         id
     }
 
     /// The id of a known term.
     pub fn get(&self, term: &str) -> Option<u32> {
-        self.ids.get(term).copied()
+        self.ids.get(term.as_bytes()).copied()
     }
 
     /// Whether the term is known.
     pub fn contains(&self, term: &str) -> bool {
-        self.ids.contains_key(term)
+        self.ids.contains_key(term.as_bytes())
     }
 
     /// The heap memory the terms hold, in bytes (map overhead estimated).
     pub fn heap_bytes(&self) -> usize {
         let text: usize = self.strings.iter().map(String::len).sum();
-        2 * text + self.strings.capacity() * 24 + self.ids.capacity() * (24 + 4 + 1)
+        let long: usize = self.strings.iter().map(|s| Key::heap_bytes(s)).sum();
+        text + long + self.strings.capacity() * 24 + self.ids.capacity() * (Key::SIZE + 4 + 1)
     }
 
     /// Every known term.

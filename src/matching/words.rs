@@ -41,15 +41,19 @@ pub struct Analysed {
     pub idea_terms: OnceLock<(u64, Box<[u32]>)>,
 }
 
-/// A lower-cased word as a key of the table: in place when short.
+/// A word as a key of a hash table, held in the table itself when short. Tables of keys are
+/// searched by the word's bytes.
 #[derive(Debug, Clone)]
-enum Key {
+pub(super) enum Key {
     Inline { len: u8, bytes: [u8; INLINE] },
     Heap(Box<[u8]>),
 }
 
 impl Key {
-    fn new(word: &str) -> Self {
+    /// The bytes of a key in a table's entry.
+    pub(super) const SIZE: usize = std::mem::size_of::<Key>();
+
+    pub(super) fn new(word: &str) -> Self {
         let word = word.as_bytes();
         match u8::try_from(word.len()) {
             Ok(len) if word.len() <= INLINE => {
@@ -59,6 +63,11 @@ impl Key {
             }
             _ => Key::Heap(word.into()),
         }
+    }
+
+    /// The memory a key of `word` holds outside the table.
+    pub(super) fn heap_bytes(word: &str) -> usize {
+        if word.len() <= INLINE { 0 } else { word.len() }
     }
 
     fn bytes(&self) -> &[u8] {
