@@ -4,13 +4,14 @@
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::ops::Range;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::analyzer::{Analyzer, LanguageEvidence};
 use super::catalog::CatalogVocabulary;
 use super::lexicon::{Lexicon, Related};
+use super::scorer::WordResolution;
 use super::words::{Analysed, WordCache};
 use crate::domain::{IdeaText, Language};
 
@@ -98,6 +99,12 @@ impl QueryTerm {
     /// The id of each alternative among the terms of the catalog the query was analysed for.
     pub fn catalog_ids(&self) -> &[Option<u32>] {
         &self.analysed.catalog_ids
+    }
+
+    /// The word resolved against the collections of the catalog the query was analysed for,
+    /// once made.
+    pub fn catalog_resolution(&self) -> &OnceLock<WordResolution> {
+        &self.analysed.catalog
     }
 }
 

@@ -89,6 +89,58 @@ pub enum TermIds<'t> {
     Of(&'t Terms),
 }
 
+/// A query word's alternatives that meet a collection, resolved once for every query against
+/// a collection that does not change (the catalog's).
+#[derive(Debug)]
+pub struct WordResolution {
+    /// (term id, weight × IDF, position among the word's alternatives).
+    alternatives: Box<[(u32, f32, u32)]>,
+    /// The weight of the strongest.
+    best: f32,
+}
+
+/// Appends to `found` the alternatives of a word that meet a collection, whose term ids `ids`
+/// gives (by position) and whose IDF is `idf`: (term id, weight × IDF, position). Returns the
+/// weight of the strongest; alternatives far weaker than it are left out.
+fn resolve_word(
+    alternatives: &[Alternative],
+    ids: impl Fn(usize) -> Option<u32>,
+    idf: impl Fn(u32) -> f32,
+    found: &mut Vec<(u32, f32, u32)>,
+) -> f32 {
+    let known = ids(0).is_some();
+    let start = found.len();
+    found.extend(
+        alternatives
+            .iter()
+            .enumerate()
+            .filter_map(|(i, alternative)| {
+                let id = ids(i)?;
+                let adjust = match alternative.via {
+                    Via::Synonym(_) | Via::Translation(_) if known => KNOWN_WORD_EXPANSION,
+                    _ => 1.0,
+                };
+                let at = u32::try_from(i).expect("fewer than 2^32 alternatives");
+                Some((id, alternative.weight * adjust * idf(id), at))
+            }),
+    );
+    let best = found[start..]
+        .iter()
+        .map(|(_, w, _)| *w)
+        .fold(0.0, f32::max);
+    // An alternative far weaker than the word's best is mostly a common word (a short
+    // compound part, a broad synonym): it moves scores little and costs the most.
+    let mut kept = start;
+    for i in start..found.len() {
+        if found[i].1 >= ALTERNATIVE_MIN_SHARE * best {
+            found.swap(kept, i);
+            kept += 1;
+        }
+    }
+    found.truncate(kept);
+    best
+}
+
 /// A query resolved against one collection.
 pub struct Scorer<'a> {
     index: &'a Bm25Index,
@@ -111,49 +163,55 @@ impl<'a> Scorer<'a> {
         let mut ideal = 0.0;
         let mut resolved = Vec::with_capacity(query.terms.len());
         let mut alternatives: Vec<Resolution<'a>> = Vec::with_capacity(4 * query.terms.len());
+        let mut looked_up = Vec::new();
         for term in &query.terms {
-            let ids = |i: usize| match terms {
-                TermIds::Catalog => term.catalog_ids()[i],
-                TermIds::Of(terms) => terms.get(&term.alternatives()[i].stem),
-            };
-            let known = ids(0).is_some();
-            let start = alternatives.len();
-            alternatives.extend(term.alternatives().iter().enumerate().filter_map(
-                |(i, alternative)| {
-                    let id = ids(i)?;
-                    let adjust = match alternative.via {
-                        Via::Synonym(_) | Via::Translation(_) if known => KNOWN_WORD_EXPANSION,
-                        _ => 1.0,
-                    };
-                    Some((id, alternative.weight * adjust * idf(id), alternative))
-                },
-            ));
-            let best = alternatives[start..]
-                .iter()
-                .map(|(_, w, _)| *w)
-                .fold(0.0, f32::max);
-            // An alternative far weaker than the word's best is mostly a common word (a short
-            // compound part, a broad synonym): it moves scores little and costs the most.
-            let mut kept = start;
-            for i in start..alternatives.len() {
-                if alternatives[i].1 >= ALTERNATIVE_MIN_SHARE * best {
-                    alternatives.swap(kept, i);
-                    kept += 1;
+            // Against the catalog, a word resolves the same way for every query: once.
+            let (found, best) = match terms {
+                TermIds::Catalog => {
+                    let word = term.catalog_resolution().get_or_init(|| {
+                        let mut found = Vec::new();
+                        let best = resolve_word(
+                            term.alternatives(),
+                            |i| term.catalog_ids()[i],
+                            &idf,
+                            &mut found,
+                        );
+                        WordResolution {
+                            alternatives: found.into(),
+                            best,
+                        }
+                    });
+                    (&word.alternatives[..], word.best)
                 }
-            }
-            alternatives.truncate(kept);
-            if kept == start {
+                TermIds::Of(terms) => {
+                    looked_up.clear();
+                    let best = resolve_word(
+                        term.alternatives(),
+                        |i| terms.get(&term.alternatives()[i].stem),
+                        &idf,
+                        &mut looked_up,
+                    );
+                    (&looked_up[..], best)
+                }
+            };
+            if found.is_empty() {
                 ideal += term.weight * unknown_idf * UNKNOWN_SHARE;
-            } else {
-                ideal += term.weight * best.max(unknown_idf * UNKNOWN_SHARE);
-                let span = |at: usize| u32::try_from(at).expect("fewer than 2^32 alternatives");
-                resolved.push(Resolved {
-                    term,
-                    start: span(start),
-                    end: span(kept),
-                    best,
-                });
+                continue;
             }
+            ideal += term.weight * best.max(unknown_idf * UNKNOWN_SHARE);
+            let span = |at: usize| u32::try_from(at).expect("fewer than 2^32 alternatives");
+            let start = span(alternatives.len());
+            alternatives.extend(
+                found
+                    .iter()
+                    .map(|(id, weight, at)| (*id, *weight, &term.alternatives()[*at as usize])),
+            );
+            resolved.push(Resolved {
+                term,
+                start,
+                end: span(alternatives.len()),
+                best,
+            });
         }
         Self {
             index,

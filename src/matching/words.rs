@@ -16,6 +16,7 @@ use rustc_hash::FxHashMap;
 use super::analyzer::{Analyzer, Token, WordFacts};
 use super::catalog::CatalogVocabulary;
 use super::query::{Alternative, Cue, alternatives};
+use super::scorer::WordResolution;
 use crate::domain::Language;
 
 /// Most words kept; the cache starts afresh beyond it, which bounds its memory.
@@ -35,6 +36,9 @@ pub struct Analysed {
     /// The id of each alternative among the terms of the catalog whose cache holds the word,
     /// if the catalog has it: scoring against the catalog then looks nothing up.
     pub catalog_ids: Box<[Option<u32>]>,
+    /// The word resolved against the catalog's collections, made on first use: the
+    /// catalog's terms and IDF do not change.
+    pub catalog: OnceLock<WordResolution>,
     /// The ids of its stem and parts in an index of published ideas, set on first use there:
     /// (the index's identity, the ids). Adding an idea then costs no term look-ups for the
     /// words seen before.
@@ -237,6 +241,7 @@ impl WordCache {
                 token,
                 alternatives,
                 catalog_ids,
+                catalog: OnceLock::new(),
                 idea_terms: OnceLock::new(),
             })
         })
