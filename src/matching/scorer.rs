@@ -83,7 +83,8 @@ type Resolution<'q> = (u32, f32, &'q Alternative);
 /// Where a collection's term ids come from.
 #[derive(Clone, Copy)]
 pub enum TermIds<'t> {
-    /// The catalog's terms, which the query's words carry already.
+    /// The catalog's terms, which the query's words carry already. The IDF given with them
+    /// must be the catalog's: each word keeps what it resolved to.
     Catalog,
     /// These terms, looked up.
     Of(&'t Terms),
