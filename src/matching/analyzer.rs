@@ -233,6 +233,13 @@ fn latin(c: char) -> bool {
         || matches!(c, '–' | '—' | '’' | '“' | '”' | '„' | '…' | '•' | '€')
 }
 
+/// Whether a run of `length` letters and digits, `alphabetic` when it has a letter, is a word
+/// worth keeping: a single character or a mere number says nothing, and a very long run is
+/// noise (URLs, hashes).
+fn is_word(length: usize, alphabetic: bool) -> bool {
+    (2..=MAX_WORD).contains(&length) && alphabetic
+}
+
 /// What the analyzer knows of a word whatever its language: whether it is a stop word of
 /// either language, and what it says about the language of its text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -361,7 +368,7 @@ impl Analyzer {
                 length += 1;
                 alphabetic |= c.is_alphabetic();
             } else {
-                if (2..=MAX_WORD).contains(&length) && alphabetic {
+                if is_word(length, alphabetic) {
                     words.push((start, lower.len()));
                 }
                 start = lower.len();
@@ -371,7 +378,7 @@ impl Analyzer {
             after_mark = previous_alphanumeric && matches!(c, '.' | ',' | ':' | ';');
             previous_alphanumeric = alphanumeric;
         }
-        if (2..=MAX_WORD).contains(&length) && alphabetic {
+        if is_word(length, alphabetic) {
             words.push((start, lower.len()));
         }
         for (start, end) in words {
@@ -388,10 +395,7 @@ impl Analyzer {
         normalised
             .unicode_words()
             .flat_map(|w| w.split(['_', '\'', '’']))
-            .filter(|w| {
-                let length = w.chars().count();
-                (2..=MAX_WORD).contains(&length) && w.chars().any(char::is_alphabetic)
-            })
+            .filter(|w| is_word(w.chars().count(), w.chars().any(char::is_alphabetic)))
             .for_each(&mut visit);
     }
 
@@ -405,10 +409,9 @@ impl Analyzer {
 
     /// What the analyzer knows of a lower-cased word, in either language.
     pub fn facts(&self, word: &str) -> WordFacts {
-        let listed = word.len() <= self.longest_stop;
         WordFacts {
-            danish_stop: listed && self.danish_stop.contains(word),
-            english_stop: listed && self.english_stop.contains(word),
+            danish_stop: self.is_stop(word, Language::Da),
+            english_stop: self.is_stop(word, Language::En),
             danish_letters: word.contains(['æ', 'ø', 'å']),
         }
     }

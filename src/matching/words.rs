@@ -138,8 +138,7 @@ impl WordCache {
         analyzer: &Analyzer,
         vocabulary: &CatalogVocabulary<'_>,
     ) -> Vec<Arc<Analysed>> {
-        let mut words = Vec::new();
-        Analyzer::each_word(text, |word| words.push(word.to_owned()));
+        let words = Analyzer::words(text);
         let words: Vec<&str> = words.iter().map(String::as_str).collect();
         self.with_words(&words, analyzer, |found| {
             words
