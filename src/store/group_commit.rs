@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::{Instant, timeout_at};
+use tokio::time::Instant;
 
 use super::{IdempotencyRecord, StoreError};
 use crate::domain::StoredIdea;
@@ -68,12 +68,13 @@ impl<W: Send + 'static> GroupCommit<W> {
             let mut shared_ended: Option<Instant> = None;
             while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
                 if shared_ended.is_some_and(|ended| ended.elapsed() < LINGER) {
-                    let deadline = Instant::now() + LINGER;
+                    // Asleep through the wait, then taking what came: woken for each write,
+                    // the writer would cost each a hand-off between threads.
+                    tokio::time::sleep(LINGER).await;
                     while batch.len() < MAX_BATCH {
-                        let room = MAX_BATCH - batch.len();
-                        match timeout_at(deadline, waiting.recv_many(&mut batch, room)).await {
-                            Ok(0) | Err(_) => break,
-                            Ok(_) => {}
+                        match waiting.try_recv() {
+                            Ok(write) => batch.push(write),
+                            Err(_) => break,
                         }
                     }
                 }
