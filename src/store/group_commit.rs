@@ -67,15 +67,17 @@ impl<W: Send + 'static> GroupCommit<W> {
             // When the previous transaction ended, if it held more than one write.
             let mut shared_ended: Option<Instant> = None;
             while waiting.recv_many(&mut batch, MAX_BATCH).await > 0 {
-                if shared_ended.is_some_and(|ended| ended.elapsed() < LINGER) {
+                // A full batch begins at once.
+                if batch.len() < MAX_BATCH
+                    && shared_ended.is_some_and(|ended| ended.elapsed() < LINGER)
+                {
                     // Asleep through the wait, then taking what came: woken for each write,
                     // the writer would cost each a hand-off between threads.
                     tokio::time::sleep(LINGER).await;
-                    while batch.len() < MAX_BATCH {
-                        match waiting.try_recv() {
-                            Ok(write) => batch.push(write),
-                            Err(_) => break,
-                        }
+                    while batch.len() < MAX_BATCH
+                        && let Ok(write) = waiting.try_recv()
+                    {
+                        batch.push(write);
                     }
                 }
                 let shared = batch.len() > 1;
@@ -149,6 +151,29 @@ mod tests {
         for done in futures_util::future::join_all(writes).await {
             done.unwrap().unwrap();
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_full_batch_begins_at_once_even_when_writes_are_coming_together() {
+        let (writer, batches) = noting();
+        let (one, two) = tokio::join!(writer.write(0), writer.write(1));
+        one.and(two).unwrap();
+
+        // Right after a shared transaction, a full batch at once: no wait for company.
+        let count = u32::try_from(MAX_BATCH).unwrap();
+        let started = Instant::now();
+        // Each in its own task, all queued before the writer runs.
+        let writes = (2..2 + count).map(|n| {
+            let writer = writer.clone();
+            tokio::spawn(async move { writer.write(n).await })
+        });
+        for done in futures_util::future::join_all(writes).await {
+            done.unwrap().unwrap();
+        }
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        let batches = batches.lock().unwrap();
+        assert_eq!(batches.len(), 2);
+        assert_eq!(batches[1], (2..2 + count).collect::<Vec<_>>());
     }
 
     #[tokio::test(start_paused = true)]
