@@ -3,7 +3,8 @@
 # drives it with oha (crates.io; installed when missing) pinned to the other, on SQLite and/or
 # PostgreSQL, and prints requests per second and latency percentiles for:
 #   1. the ceilings (closed loop, CONCURRENCY connections, LOAD_SECONDS each): GET /healthz,
-#      POST /v1/match, POST /v1/ideas, GET /v1/partner/ideas (the partner feed);
+#      POST /v1/match, POST /v1/ideas, GET /v1/partner/ideas (the partner feed), with the
+#      server's CPU time per request in each;
 #   2. a steady mix (open loop, latency corrected for coordinated omission): 200 ideas/s plus
 #      500 reads/s (published ideas, catalog, partner feed) for SUSTAINED_SECONDS;
 #   3. a spike of 5 x the measured idea ceiling for 10 s (open loop, rate limits off): every
@@ -82,11 +83,33 @@ start_server() {
         --networks de-frivilliges-hus,international-house,groenne-agenter,landdistriktsudvikling,tryg-aalborg 2>/dev/null)
 }
 
-# run NAME OHA-ARGS...: one oha run; its JSON summary is kept as $results/NAME.json.
+# Clock ticks the server has spent on the CPU so far (user and system).
+server_ticks() { awk '{print $14 + $15}' "/proc/$server/stat"; }
+
+# run NAME OHA-ARGS...: one oha run; its JSON summary is kept as $results/NAME.json and the
+# server's CPU ticks during it as $results/NAME.ticks.
 run() {
     local name="$1"
     shift
+    local before
+    before=$(server_ticks)
     taskset -c "$load_cpus" oha --no-tui -w --output-format json "$@" >"$results/$name.json"
+    echo $(($(server_ticks) - before)) >"$results/$name.ticks"
+}
+
+# cpu_report NAME...: the server's CPU time per answered request in each run. Unlike the rates,
+# which swing with the machine, this shows where a request's cost lies.
+cpu_report() {
+    python3 - "$results" "$(getconf CLK_TCK)" "$@" <<'PY'
+import json, sys
+results, tick, names = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+parts = []
+for name in names:
+    answered = sum(json.load(open(f"{results}/{name}.json"))["statusCodeDistribution"].values())
+    ticks = int(open(f"{results}/{name}.ticks").read())
+    parts.append(f"{name} {1e6 * ticks / tick / max(answered, 1):.1f} µs")
+print("server CPU a request: " + ", ".join(parts))
+PY
 }
 
 # report NAME...: a table row per run.
@@ -120,9 +143,17 @@ if bad or errors:
 PY
 }
 
+# In a virtual machine, how long an idle core polls before it halts: when it halts at once,
+# waking the idle load generator with each answer costs the server an inter-processor interrupt
+# (docs/performance.md, "Eighth session" and "Ninth session").
+halt_polling() {
+    local knob=/sys/module/haltpoll/parameters/guest_halt_poll_ns
+    if [ -r "$knob" ]; then echo ", guest halt polling $(cat "$knob") ns"; fi
+}
+
 post_json=(-m POST -T application/json)
 for backend in $backends; do
-    echo "## $backend ($(date -u +%Y-%m-%d), $(nproc) cores, server on cpu $server_cpus, oha on cpu $load_cpus)"
+    echo "## $backend ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, server on cpu $server_cpus, oha on cpu $load_cpus$(halt_polling))"
     start_server "$backend" SAMMEN_RATE_LIMIT_DISABLED=true
     echo "| run | requests/s | p50 ms | p99 ms | p99.9 ms | statuses |"
     echo "|---|---|---|---|---|---|"
@@ -131,6 +162,8 @@ for backend in $backends; do
     run ideas -z "${seconds}s" -c "$concurrency" "${post_json[@]}" -Z "$work/ideas.txt" "$base/v1/ideas"
     run feed -z "${seconds}s" -c "$concurrency" -H "authorization: Bearer $key" "$base/v1/partner/ideas"
     report healthz match ideas feed
+    echo
+    cpu_report healthz match ideas feed
     for name in healthz match ideas feed; do check "$name" 200 201; done
     healthz_rate=$(rate_of healthz)
     match_rate=$(rate_of match)
